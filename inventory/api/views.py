@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from inventory import models as m
+from inventory import services
+from inventory.api import serializers as s
+from inventory.files import InventoryError, dumps_inventory
+from inventory.filtersets import (
+    HostFilterSet,
+    ServerFilterSet,
+    ServerGroupFilterSet,
+    VnfFilterSet,
+)
+from inventory.queries import hosts_with_usage, servers_with_context, vnfs_with_members
+
+
+class IsStaffToWrite(permissions.BasePermission):
+    """Everyone signed in reads; only staff change the inventory."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return bool(request.user and request.user.is_staff)
+
+
+class CloudViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = m.Cloud.objects.prefetch_related("target_components", "control_plane")
+    serializer_class = s.CloudSerializer
+    lookup_field = "name"
+    lookup_value_regex = "[^/]+"
+    permission_classes = [IsStaffToWrite]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", enum=["yaml", "json"], default="yaml")],
+        responses={200: str},
+    )
+    @action(detail=True, methods=["get"], url_path="export")
+    def export(self, request, name=None):
+        fmt = request.query_params.get("format", "yaml")
+        if fmt not in ("yaml", "json"):
+            return Response({"format": ["must be yaml or json"]}, status=400)
+        text = dumps_inventory(services.load_snapshot(self.get_object()), fmt)
+        from django.http import HttpResponse
+
+        content_type = "application/json" if fmt == "json" else "application/yaml"
+        return HttpResponse(text, content_type=content_type)
+
+    @extend_schema(request=s.InventoryImportSerializer, responses={201: dict, 400: dict})
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def import_inventory(self, request):
+        serializer = s.InventoryImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            counts = services.import_upload(upload, replace=serializer.validated_data["replace"])
+        except InventoryError as exc:
+            return Response({"problems": exc.problems}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(counts, status=status.HTTP_201_CREATED)
+
+
+class HostViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = hosts_with_usage()
+    serializer_class = s.HostSerializer
+    filterset_class = HostFilterSet
+    permission_classes = [IsStaffToWrite]
+    ordering_fields = ["name", "az", "vcpus", "ram_mib", "server_count", "used_ram_mib"]
+    ordering = ["name"]
+
+
+class ServerViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = servers_with_context()
+    serializer_class = s.ServerSerializer
+    filterset_class = ServerFilterSet
+    permission_classes = [IsStaffToWrite]
+    ordering_fields = ["name", "ram_mib", "dirty_rate_mibps", "memory_used_mib"]
+    ordering = ["name"]
+
+
+class VnfViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = vnfs_with_members()
+    serializer_class = s.VnfSerializer
+    filterset_class = VnfFilterSet
+    permission_classes = [IsStaffToWrite]
+    ordering_fields = ["name", "ha_model", "outage_budget_s"]
+    ordering = ["name"]
+
+
+class ServerGroupViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = m.ServerGroup.objects.select_related("cloud").prefetch_related(
+        Prefetch("members", queryset=m.Server.objects.only("id", "name"))
+    )
+    serializer_class = s.ServerGroupSerializer
+    filterset_class = ServerGroupFilterSet
+    permission_classes = [IsStaffToWrite]
+    ordering = ["name"]

@@ -1,0 +1,302 @@
+"""Inventory files: YAML or JSON, read into a Snapshot and written from one.
+
+Pure (no Django): the import command, the upload page, the what-if command
+and the sandbox all read files through here. Reading checks the whole file
+first and reports every problem with its path in the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from inventory.consistency import find_problems
+from inventory.schema import FORMAT_VERSION, SCHEMA
+from inventory.snapshot import (
+    Component,
+    GroupPolicy,
+    HaModel,
+    Host,
+    MemberRole,
+    Release,
+    Server,
+    ServerGroup,
+    ServiceState,
+    ServiceStatus,
+    Snapshot,
+    Vnf,
+    VnfMember,
+)
+
+_VALIDATOR = Draft202012Validator(SCHEMA)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class InventoryError(ValueError):
+    """An inventory that cannot be used; ``problems`` lists every reason with its path."""
+
+    def __init__(self, problems: Iterable[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def load_inventory(path: str | Path) -> Snapshot:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError([f"{path}: cannot read the file: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise InventoryError([f"{path}: not UTF-8 text"]) from exc
+    return parse_inventory(read_document(text, name=path.name))
+
+
+def read_document(text: str, name: str = "inventory") -> Any:
+    """Parse YAML or JSON text (JSON is YAML) with a located error message."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise InventoryError([f"{name}: not valid YAML or JSON at {where}: {exc.problem}"]) from exc
+    except yaml.YAMLError as exc:
+        raise InventoryError([f"{name}: not valid YAML or JSON: {exc}"]) from exc
+
+
+def parse_inventory(document: Any) -> Snapshot:
+    """Check a parsed document against the schema and for consistency, then build it."""
+    if not isinstance(document, Mapping):
+        raise InventoryError(["(top): the inventory must be a mapping with cloud, hosts, ..."])
+    schema_problems = [_describe(error) for error in _VALIDATOR.iter_errors(document)]
+    if schema_problems:
+        raise InventoryError(sorted(schema_problems, key=_path_order))
+    snapshot = _build(document)
+    problems = find_problems(snapshot)
+    if problems:
+        raise InventoryError(problems)
+    return snapshot
+
+
+def dump_inventory(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot as a document of the file format (every field written out)."""
+    cloud: dict[str, Any] = {"name": snapshot.cloud}
+    if snapshot.openstack_cloud:
+        cloud["openstack_cloud"] = snapshot.openstack_cloud
+    document: dict[str, Any] = {"format_version": FORMAT_VERSION, "cloud": cloud}
+    if snapshot.target.name:
+        document["target_release"] = {
+            "name": snapshot.target.name,
+            "components": _versions(snapshot.target.components),
+        }
+    if snapshot.control_plane:
+        document["control_plane"] = _versions(snapshot.control_plane)
+    document["hosts"] = [
+        {
+            "name": h.name,
+            "az": h.az,
+            "aggregates": list(h.aggregates),
+            "vcpus": h.vcpus,
+            "ram_mib": h.ram_mib,
+            "disk_gib": h.disk_gib,
+            "cpu_allocation_ratio": h.cpu_allocation_ratio,
+            "ram_allocation_ratio": h.ram_allocation_ratio,
+            "disk_allocation_ratio": h.disk_allocation_ratio,
+            "nic_bandwidth_mibps": h.nic_bandwidth_mibps,
+            "service_status": str(h.service_status),
+            "service_state": str(h.service_state),
+            "disabled_reason": h.disabled_reason,
+            "components": _versions(h.components),
+        }
+        for h in snapshot.hosts
+    ]
+    document["servers"] = [
+        {
+            "name": s.name,
+            "uuid": s.uuid,
+            "host": s.host,
+            "flavor": s.flavor,
+            "vcpus": s.vcpus,
+            "ram_mib": s.ram_mib,
+            "disk_gib": s.disk_gib,
+            "status": s.status,
+            "task_state": s.task_state or None,
+            "memory_used_mib": s.memory_used_mib,
+            "dirty_rate_mibps": s.dirty_rate_mibps,
+            "working_set_mib": s.working_set_mib,
+            "live_migratable": s.live_migratable,
+            "not_migratable_reason": s.not_migratable_reason,
+        }
+        for s in snapshot.servers
+    ]
+    document["server_groups"] = [
+        {"name": g.name, "policy": str(g.policy), "members": list(g.members)}
+        for g in snapshot.server_groups
+    ]
+    document["vnfs"] = [
+        {
+            "name": v.name,
+            "ha_model": str(v.ha_model),
+            "max_impacted": v.max_impacted,
+            "required_members": v.required_members,
+            "switchover_s": v.switchover_s,
+            "outage_budget_s": v.outage_budget_s,
+            "members": [{"server": m.server, "role": str(m.role)} for m in v.members],
+        }
+        for v in snapshot.vnfs
+    ]
+    return document
+
+
+def dumps_inventory(snapshot: Snapshot, fmt: str = "yaml") -> str:
+    document = dump_inventory(snapshot)
+    if fmt == "json":
+        return json.dumps(document, indent=2) + "\n"
+    if fmt == "yaml":
+        return yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=100)
+    raise ValueError(f"unknown inventory format {fmt!r}: use yaml or json")
+
+
+def write_inventory(snapshot: Snapshot, path: str | Path, fmt: str | None = None) -> None:
+    """Write a file, YAML unless ``fmt`` or the suffix (.json) says JSON."""
+    path = Path(path)
+    if fmt is None:
+        fmt = "json" if path.suffix.lower() == ".json" else "yaml"
+    path.write_text(dumps_inventory(snapshot, fmt), encoding="utf-8")
+
+
+def _versions(components: tuple[Component, ...]) -> dict[str, str]:
+    return {c.name: c.version for c in components}
+
+
+def _components(mapping: Mapping[str, str] | None) -> tuple[Component, ...]:
+    return tuple(Component(name, version) for name, version in (mapping or {}).items())
+
+
+def _build(doc: Mapping[str, Any]) -> Snapshot:
+    target = doc.get("target_release") or {}
+    return Snapshot(
+        cloud=doc["cloud"]["name"],
+        openstack_cloud=doc["cloud"].get("openstack_cloud", ""),
+        target=Release(name=target.get("name", ""), components=_components(target.get("components"))),
+        control_plane=_components(doc.get("control_plane")),
+        hosts=tuple(
+            Host(
+                name=h["name"],
+                az=h["az"],
+                aggregates=tuple(h.get("aggregates", ())),
+                vcpus=h["vcpus"],
+                ram_mib=h["ram_mib"],
+                disk_gib=h["disk_gib"],
+                cpu_allocation_ratio=float(h.get("cpu_allocation_ratio", 1.0)),
+                ram_allocation_ratio=float(h.get("ram_allocation_ratio", 1.0)),
+                disk_allocation_ratio=float(h.get("disk_allocation_ratio", 1.0)),
+                nic_bandwidth_mibps=float(h["nic_bandwidth_mibps"]),
+                service_status=ServiceStatus(h.get("service_status", "enabled")),
+                service_state=ServiceState(h.get("service_state", "up")),
+                disabled_reason=h.get("disabled_reason", ""),
+                components=_components(h.get("components")),
+            )
+            for h in doc["hosts"]
+        ),
+        servers=tuple(
+            Server(
+                name=s["name"],
+                uuid=s.get("uuid", ""),
+                host=s["host"],
+                flavor=s.get("flavor", ""),
+                vcpus=s["vcpus"],
+                ram_mib=s["ram_mib"],
+                disk_gib=s["disk_gib"],
+                status=s.get("status", "ACTIVE"),
+                task_state=s.get("task_state") or "",
+                memory_used_mib=s.get("memory_used_mib", s["ram_mib"]),
+                dirty_rate_mibps=float(s.get("dirty_rate_mibps", 0.0)),
+                working_set_mib=s.get("working_set_mib", 0),
+                live_migratable=s.get("live_migratable", True),
+                not_migratable_reason=s.get("not_migratable_reason", ""),
+            )
+            for s in doc.get("servers", ())
+        ),
+        server_groups=tuple(
+            ServerGroup(name=g["name"], policy=GroupPolicy(g["policy"]), members=tuple(g["members"]))
+            for g in doc.get("server_groups", ())
+        ),
+        vnfs=tuple(
+            Vnf(
+                name=v["name"],
+                ha_model=HaModel(v["ha_model"]),
+                members=tuple(VnfMember(m["server"], MemberRole(m["role"])) for m in v["members"]),
+                max_impacted=v.get("max_impacted", 1),
+                required_members=v.get("required_members", 1),
+                switchover_s=float(v.get("switchover_s", 0.0)),
+                outage_budget_s=float(v.get("outage_budget_s", 0.0)),
+            )
+            for v in doc.get("vnfs", ())
+        ),
+    )
+
+
+def _path(error: ValidationError) -> str:
+    text = ""
+    for part in error.absolute_path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top)"
+
+
+def _path_order(problem: str) -> tuple:
+    # Sort hosts[10] after hosts[9]: compare the numbers inside brackets as numbers.
+    head = problem.split(":", 1)[0]
+    return tuple(int(p) if p.isdigit() else p for p in head.replace("]", "[").split("["))
+
+
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+
+
+def _describe(error: ValidationError) -> str:
+    path = _path(error)
+    kind, value = error.validator, error.validator_value
+    if kind == "required":
+        missing = [name for name in value if name not in error.instance]
+        prefix = f"{path}." if path != "(top)" else ""
+        return f"{prefix}{missing[0]}: is required" if missing else f"{path}: {error.message}"
+    if kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"{path}: unknown field{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
+    if kind == "type":
+        kinds = value if isinstance(value, list) else [value]
+        words = " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
+        return f"{path}: must be {words}, not {error.instance!r}"
+    if kind == "minimum":
+        if value == 1 and error.schema.get("type") == "integer":
+            return f"{path}: must be a positive integer, not {error.instance!r}"
+        return f"{path}: must be at least {value}, not {error.instance!r}"
+    if kind == "exclusiveMinimum":
+        return f"{path}: must be greater than {value}, not {error.instance!r}"
+    if kind == "maximum":
+        return f"{path}: must be at most {value}, not {error.instance!r}"
+    if kind == "enum":
+        return f"{path}: must be one of {', '.join(map(str, value))}, not {error.instance!r}"
+    if kind == "const":
+        return f"{path}: must be {value!r}, not {error.instance!r}"
+    if kind in ("minLength", "pattern"):
+        return f"{path}: must be a non-empty name without leading or trailing spaces"
+    if kind == "uniqueItems":
+        return f"{path}: lists an item twice"
+    if kind == "minItems":
+        return f"{path}: must list at least {value} item(s)"
+    return f"{path}: {error.message}"

@@ -1,0 +1,207 @@
+"""The cloud inventory as immutable plain dataclasses.
+
+This module is the contract between the Django shell and the pure cores
+(planner, simulator, executor state machine): it imports nothing from Django
+or openstacksdk. Units are fixed across the project: RAM and memory in MiB,
+disk in GiB, bandwidth and dirty rates in MiB/s, durations in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+
+
+class ServiceStatus(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+class ServiceState(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
+class GroupPolicy(StrEnum):
+    AFFINITY = "affinity"
+    ANTI_AFFINITY = "anti-affinity"
+    SOFT_AFFINITY = "soft-affinity"
+    SOFT_ANTI_AFFINITY = "soft-anti-affinity"
+
+
+class HaModel(StrEnum):
+    ACTIVE_STANDBY = "active-standby"
+    N_PLUS_M = "n+m"
+    NONE = "none"
+
+
+class MemberRole(StrEnum):
+    ACTIVE = "active"
+    STANDBY = "standby"
+    MEMBER = "member"
+
+
+# Nova server statuses that mean "busy or broken": a pre-check fails on them.
+UNSTABLE_SERVER_STATUSES = frozenset(
+    {"ERROR", "MIGRATING", "RESIZE", "VERIFY_RESIZE", "REBUILD", "BUILD", "REBOOT",
+     "HARD_REBOOT", "PAUSED", "SUSPENDED", "UNKNOWN"}
+)
+SERVER_STATUSES = frozenset({"ACTIVE", "SHUTOFF"}) | UNSTABLE_SERVER_STATUSES
+
+
+@dataclass(frozen=True)
+class Component:
+    """A named piece of a host's software stack at a semantic version."""
+
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Host:
+    """A compute node: capacity, placement, service state and software stack."""
+
+    name: str
+    az: str
+    vcpus: int
+    ram_mib: int
+    disk_gib: int
+    nic_bandwidth_mibps: float
+    aggregates: tuple[str, ...] = ()
+    cpu_allocation_ratio: float = 1.0
+    ram_allocation_ratio: float = 1.0
+    disk_allocation_ratio: float = 1.0
+    service_status: ServiceStatus = ServiceStatus.ENABLED
+    service_state: ServiceState = ServiceState.UP
+    disabled_reason: str = ""
+    components: tuple[Component, ...] = ()
+
+    @property
+    def vcpu_capacity(self) -> float:
+        return self.vcpus * self.cpu_allocation_ratio
+
+    @property
+    def ram_capacity_mib(self) -> float:
+        return self.ram_mib * self.ram_allocation_ratio
+
+    @property
+    def disk_capacity_gib(self) -> float:
+        return self.disk_gib * self.disk_allocation_ratio
+
+    @cached_property
+    def versions(self) -> Mapping[str, str]:
+        return {c.name: c.version for c in self.components}
+
+
+@dataclass(frozen=True)
+class Server:
+    """A VM: where it runs, what it takes, and how it behaves under live migration."""
+
+    name: str
+    host: str
+    flavor: str
+    vcpus: int
+    ram_mib: int
+    disk_gib: int
+    status: str = "ACTIVE"
+    task_state: str = ""
+    memory_used_mib: int = 0
+    dirty_rate_mibps: float = 0.0
+    # Pages written repeatedly: the floor of what each pre-copy round resends.
+    working_set_mib: int = 0
+    live_migratable: bool = True
+    not_migratable_reason: str = ""
+    uuid: str = ""
+
+
+@dataclass(frozen=True)
+class ServerGroup:
+    """Nova's placement policy over a set of servers."""
+
+    name: str
+    policy: GroupPolicy
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VnfMember:
+    server: str
+    role: MemberRole
+
+
+@dataclass(frozen=True)
+class Vnf:
+    """A service delivered by a set of servers, with its HA model and budgets.
+
+    ``required_members`` is how many healthy members the VNF needs to deliver
+    full service: fewer means degraded, none means outage.
+    """
+
+    name: str
+    ha_model: HaModel
+    members: tuple[VnfMember, ...]
+    max_impacted: int = 1
+    required_members: int = 1
+    switchover_s: float = 0.0
+    outage_budget_s: float = 0.0
+
+    @property
+    def servers(self) -> tuple[str, ...]:
+        return tuple(m.server for m in self.members)
+
+
+@dataclass(frozen=True)
+class Release:
+    """A named set of component versions: the target every host must reach."""
+
+    name: str
+    components: tuple[Component, ...] = ()
+
+    @cached_property
+    def versions(self) -> Mapping[str, str]:
+        return {c.name: c.version for c in self.components}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One cloud's whole inventory at a moment, as the cores see it."""
+
+    cloud: str
+    hosts: tuple[Host, ...]
+    servers: tuple[Server, ...] = ()
+    server_groups: tuple[ServerGroup, ...] = ()
+    vnfs: tuple[Vnf, ...] = ()
+    target: Release = field(default_factory=lambda: Release(name=""))
+    # The VIM's control plane (nova-api, conductor, ...) at its current versions.
+    control_plane: tuple[Component, ...] = ()
+    # The clouds.yaml entry that reaches this cloud, when known.
+    openstack_cloud: str = ""
+
+    @cached_property
+    def host_by_name(self) -> Mapping[str, Host]:
+        return {h.name: h for h in self.hosts}
+
+    @cached_property
+    def server_by_name(self) -> Mapping[str, Server]:
+        return {s.name: s for s in self.servers}
+
+    @cached_property
+    def servers_by_host(self) -> Mapping[str, tuple[Server, ...]]:
+        by_host: dict[str, list[Server]] = {h.name: [] for h in self.hosts}
+        for server in self.servers:
+            by_host.setdefault(server.host, []).append(server)
+        return {name: tuple(servers) for name, servers in by_host.items()}
+
+    @cached_property
+    def vnf_of_server(self) -> Mapping[str, Vnf]:
+        return {m.server: vnf for vnf in self.vnfs for m in vnf.members}
+
+    @cached_property
+    def groups_of_server(self) -> Mapping[str, tuple[ServerGroup, ...]]:
+        groups: dict[str, list[ServerGroup]] = {}
+        for group in self.server_groups:
+            for member in group.members:
+                groups.setdefault(member, []).append(group)
+        return {name: tuple(gs) for name, gs in groups.items()}
