@@ -1,0 +1,478 @@
+"""Pre-copy live migration in closed form, with Nova's downtime steps and completion timeout.
+
+Round 0 sends the memory in use (plus local disks in a block migration);
+each later round resends what the guest dirtied during the previous round,
+bounded by its writable working set. At the end of a round, if what is left
+could be sent within the currently allowed downtime, the guest is paused and
+the rest is sent (stop-and-copy): downtime = that data / bandwidth (+ resume).
+
+Nova raises the allowed downtime in steps while the migration runs and acts
+at the completion timeout (abort, or force-complete: post-copy if permitted,
+else pause the guest). QEMU's auto-converge throttles the guest's vCPUs.
+
+``PreCopy.advance(bandwidth, dt)`` moves the state forward under a constant
+bandwidth and stops at the first event (converged, done, ...). Rounds that
+cannot change anything (a stationary non-converging round, or a geometric run
+of shrinking rounds) are skipped in closed form, so one call costs
+O(log(rounds)) whatever the length of the migration: the engine calls it only
+when a link's share changes.
+
+Run one migration: ``python -m simulator.migration --memory-mib 4096
+--dirty-rate-mibps 100 --bandwidth-mibps 1000 [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+# Phases of a migration.
+PRECOPY = "pre-copy"
+STOPCOPY = "stop-and-copy"  # guest paused: converged, or paused at the timeout
+POSTCOPY = "post-copy"  # guest runs on the destination, pulling the rest
+DONE = "done"
+ABORTED = "aborted"
+FAILED = "failed"
+
+# Events returned by PreCopy.advance.
+EV_CONVERGED = "converged"
+EV_PAUSED = "paused"  # completion timeout, force-complete without post-copy
+EV_POSTCOPY = "post-copy"  # completion timeout, force-complete with post-copy
+EV_ABORTED = "aborted"  # completion timeout, abort (Nova's default)
+EV_DONE = "done"
+EV_FAILED = "failed"  # injected failure
+EV_STUCK = "stuck"  # will never converge: no timeout and no downtime step left
+
+# QEMU auto-converge defaults: cpu-throttle-initial 20 %, -increment 10 %,
+# max 99 %; the throttle rises when, in two syncs, the guest dirtied more
+# than half of what was transferred (migration_trigger_throttle in ram.c).
+THROTTLE_INITIAL = 0.20
+THROTTLE_INCREMENT = 0.10
+THROTTLE_MAX = 0.99
+THROTTLE_DIRTY_SHARE = 0.5
+
+_EPS = 1e-9
+
+
+def data_gib(flavor_ram_mib: float, disks_gib: Sequence[float] = ()) -> float:
+    """The data size Nova derives its downtime steps and timeout from.
+
+    Mirrors nova/virt/libvirt/driver.py ``_live_migration_data_gb``: flavor RAM
+    in GiB with a floor of 2, plus each migrated local disk with a floor of 2.
+    """
+    ram = max(2.0, flavor_ram_mib / 1024.0)
+    return ram + sum(max(2.0, d) for d in disks_gib)
+
+
+def downtime_steps(
+    data_gb: float, downtime_ms: int = 500, steps: int = 10, delay_s: int = 75
+) -> Iterator[tuple[int, int]]:
+    """(elapsed seconds, allowed downtime ms) pairs, exactly as Nova computes them.
+
+    Mirrors nova/virt/libvirt/migration.py ``downtime_steps`` (nova 34),
+    including its integer truncations: delay = int(delay * data_gb); base =
+    downtime / steps; offset = (downtime - base) / steps.
+    """
+    delay = int(delay_s * data_gb)
+    base = downtime_ms / steps
+    offset = (downtime_ms - base) / steps
+    for i in range(steps + 1):
+        yield (int(delay * i), int(base + offset * i))
+
+
+def completion_timeout(data_gb: float, per_gib: int = 800) -> int:
+    """Nova's ``int(live_migration_completion_timeout * data_gb)``; 0 means none."""
+    return int(per_gib * data_gb)
+
+
+@dataclass(frozen=True)
+class MigrationSpec:
+    """One live migration's inputs, independent of the bandwidth it will get."""
+
+    memory_mib: float  # sent in round 0
+    dirty_rate_mibps: float = 0.0
+    # Cap of what one round can dirty; 0 means the whole memory.
+    working_set_mib: float = 0.0
+    disk_mib: float = 0.0  # local disks copied in round 0 (block migration)
+    # Nova's (elapsed s, allowed downtime s) steps, ascending.
+    schedule: tuple[tuple[float, float], ...] = ((0.0, 0.5),)
+    timeout_s: float = 0.0  # 0: no completion timeout
+    timeout_action: str = "abort"
+    permit_post_copy: bool = False
+    auto_converge: bool = False
+    # Injected failure: the migration fails once this much of round 0 is sent.
+    fail_at_mib: float | None = None
+
+    @classmethod
+    def for_nova(
+        cls,
+        memory_mib: float,
+        dirty_rate_mibps: float,
+        working_set_mib: float = 0.0,
+        flavor_ram_mib: float | None = None,
+        disk_gib: Sequence[float] = (),
+        downtime_ms: int = 500,
+        steps: int = 10,
+        delay_s: int = 75,
+        timeout_s_per_gib: int = 800,
+        timeout_action: str = "abort",
+        permit_post_copy: bool = False,
+        permit_auto_converge: bool = False,
+        fail_at_mib: float | None = None,
+    ) -> MigrationSpec:
+        """A spec with Nova's schedule and timeout for this guest's data size."""
+        size = data_gib(memory_mib if flavor_ram_mib is None else flavor_ram_mib, disk_gib)
+        schedule = tuple((float(t), ms / 1000.0) for t, ms in downtime_steps(size, downtime_ms, steps, delay_s))
+        return cls(
+            memory_mib=memory_mib,
+            dirty_rate_mibps=dirty_rate_mibps,
+            working_set_mib=working_set_mib,
+            disk_mib=sum(disk_gib) * 1024.0,
+            schedule=schedule,
+            timeout_s=float(completion_timeout(size, timeout_s_per_gib)),
+            timeout_action=timeout_action,
+            permit_post_copy=permit_post_copy,
+            # Nova uses auto-converge only when post-copy is not permitted.
+            auto_converge=permit_auto_converge and not permit_post_copy,
+            fail_at_mib=fail_at_mib,
+        )
+
+
+class PreCopy:
+    """The running state of one live migration; mutated by ``advance``."""
+
+    __slots__ = (
+        "spec", "cap", "phase", "t", "rnd", "x", "sent", "rt", "total_sent", "throttle",
+        "high_count", "step", "final", "switch_t", "allowed_at_switch",
+    )
+
+    def __init__(self, spec: MigrationSpec) -> None:
+        self.spec = spec
+        memory = spec.memory_mib
+        self.cap = spec.working_set_mib if spec.working_set_mib > 0 else memory
+        self.cap = min(self.cap, memory) if memory > 0 else self.cap
+        self.phase = PRECOPY
+        self.t = 0.0  # elapsed since the copy started
+        self.rnd = 0
+        self.x = memory + spec.disk_mib  # data of the current round
+        self.sent = 0.0  # of the current round
+        self.rt = 0.0  # time spent in the current round
+        self.total_sent = 0.0
+        self.throttle = 0.0
+        self.high_count = 0
+        self.step = 0  # index of the downtime step in force
+        self.final = 0.0  # data of the stop-and-copy / post-copy phase
+        self.switch_t = math.nan  # when the guest paused or switched over
+        self.allowed_at_switch = math.nan
+
+    def copy(self) -> PreCopy:
+        other = PreCopy.__new__(PreCopy)
+        for name in PreCopy.__slots__:
+            setattr(other, name, getattr(self, name))
+        return other
+
+    @property
+    def downtime_allowed_s(self) -> float:
+        return self.spec.schedule[self.step][1]
+
+    def _sync_step(self) -> None:
+        # Nova applies the last step whose time is strictly below the elapsed
+        # time (update_downtime: ``if elapsed > step[0]``).
+        schedule = self.spec.schedule
+        while self.step + 1 < len(schedule) and schedule[self.step + 1][0] < self.t:
+            self.step += 1
+
+    def _next_step_time(self) -> float:
+        schedule = self.spec.schedule
+        return schedule[self.step + 1][0] if self.step + 1 < len(schedule) else math.inf
+
+    def time_to_event(self, bandwidth: float) -> tuple[float, str]:
+        """Seconds until the next event under a constant bandwidth, and which."""
+        probe = self.copy()
+        event = probe.advance(bandwidth, math.inf)
+        return probe.t - self.t, event or EV_STUCK
+
+    def advance(self, bandwidth: float, dt: float) -> str | None:
+        """Send at ``bandwidth`` MiB/s for ``dt`` s or until the first event; return it."""
+        end = self.t + dt
+        if bandwidth <= 0:
+            self.rt += max(0.0, end - self.t) if self.phase == PRECOPY else 0.0
+            self.t = end if math.isfinite(end) else self.t
+            return None if math.isfinite(end) else EV_STUCK
+        while True:
+            phase = self.phase
+            if phase == STOPCOPY or phase == POSTCOPY:
+                need = (self.final - self.sent) / bandwidth
+                if self.t + need <= end + _EPS:
+                    self.total_sent += self.final - self.sent
+                    self.sent = self.final
+                    self.t += need
+                    self.phase = DONE
+                    return EV_DONE
+                self._send(bandwidth, end - self.t)
+                return None
+            if phase != PRECOPY:
+                return None
+            round_end = self.t + (self.x - self.sent) / bandwidth
+            spec = self.spec
+            if spec.fail_at_mib is not None and self.rnd == 0 and spec.fail_at_mib < self.x:
+                fail_t = self.t + (spec.fail_at_mib - self.sent) / bandwidth
+                if fail_t <= end + _EPS:
+                    self._send(bandwidth, fail_t - self.t)
+                    self.phase = FAILED
+                    return EV_FAILED
+            timeout = spec.timeout_s
+            if timeout > 0 and timeout < round_end:
+                if end + _EPS < timeout:
+                    self._send(bandwidth, end - self.t)
+                    return None
+                self._send(bandwidth, timeout - self.t)
+                return self._on_timeout()
+            if round_end > end + _EPS:
+                self._send(bandwidth, end - self.t)
+                return None
+            self._send(bandwidth, round_end - self.t)
+            self.sent = self.x
+            if self._end_round(bandwidth):
+                return EV_CONVERGED
+            if self._stationary_without_hope(bandwidth, end):
+                return EV_STUCK
+            self._skip_rounds(bandwidth, end)
+
+    def _send(self, bandwidth: float, dt: float) -> None:
+        if dt <= 0:
+            return
+        self.t += dt
+        self.sent += bandwidth * dt
+        self.total_sent += bandwidth * dt
+        self.rt += dt
+
+    def _dirty_rate(self) -> float:
+        return self.spec.dirty_rate_mibps * (1.0 - self.throttle)
+
+    def _end_round(self, bandwidth: float) -> bool:
+        """Close the current round; True if the guest can now be paused (converged)."""
+        dirtied = min(self.cap, self._dirty_rate() * self.rt)
+        self._sync_step()
+        if dirtied <= bandwidth * self.downtime_allowed_s:
+            self.phase = STOPCOPY
+            self.final = dirtied
+            self.sent = 0.0
+            self.switch_t = self.t
+            self.allowed_at_switch = self.downtime_allowed_s
+            return True
+        if self.spec.auto_converge and self.throttle < THROTTLE_MAX:
+            if dirtied > THROTTLE_DIRTY_SHARE * self.x:
+                self.high_count += 1
+                if self.high_count >= 2:
+                    self.high_count = 0
+                    self.throttle = (
+                        THROTTLE_INITIAL
+                        if self.throttle == 0
+                        else min(THROTTLE_MAX, self.throttle + THROTTLE_INCREMENT)
+                    )
+        self.rnd += 1
+        self.x = dirtied
+        self.sent = 0.0
+        self.rt = 0.0
+        return False
+
+    def _on_timeout(self) -> str:
+        # What is left: the unsent part of this round and what was dirtied during it.
+        left = min(self.spec.memory_mib, (self.x - self.sent) + min(self.cap, self._dirty_rate() * self.rt))
+        self._sync_step()
+        self.switch_t = self.t
+        self.allowed_at_switch = self.downtime_allowed_s
+        if self.spec.timeout_action != "force_complete":
+            self.phase = ABORTED
+            return EV_ABORTED
+        self.final = left
+        self.sent = 0.0
+        if self.spec.permit_post_copy:
+            self.phase = POSTCOPY
+            return EV_POSTCOPY
+        self.phase = STOPCOPY
+        return EV_PAUSED
+
+    def _throttle_may_change(self, ratio: float) -> bool:
+        return (
+            self.spec.auto_converge
+            and self.throttle < THROTTLE_MAX
+            and ratio > THROTTLE_DIRTY_SHARE
+        )
+
+    def _stationary_without_hope(self, bandwidth: float, end: float) -> bool:
+        """True if no event can ever come: rounds repeat, no step, no timeout, no horizon."""
+        if math.isfinite(end) or self.spec.timeout_s > 0:
+            return False
+        if self._next_step_time() < math.inf:
+            return False
+        ratio = self._dirty_rate() / bandwidth
+        if self._throttle_may_change(ratio):
+            return False
+        return min(self.cap, ratio * self.x) == self.x and self.x > bandwidth * self.downtime_allowed_s
+
+    def _skip_rounds(self, bandwidth: float, end: float) -> None:
+        """Jump over whole rounds in closed form when nothing can happen during them.
+
+        Rounds ending before the next downtime step, the timeout and the
+        horizon all face the same allowed downtime. Two cases repeat
+        predictably: stationary rounds (the working-set cap or a dirty rate
+        equal to the bandwidth) and geometric rounds (x, rx, r^2 x ... with
+        r = dirty rate / bandwidth < 1). We stop two rounds short of any
+        limit or of convergence and let the exact loop finish.
+        """
+        ratio = self._dirty_rate() / bandwidth
+        if self._throttle_may_change(ratio):
+            return
+        x = self.x
+        if x <= 0:
+            return
+        limit = min(self._next_step_time(), end)
+        if self.spec.timeout_s > 0:
+            limit = min(limit, self.spec.timeout_s)
+        span = limit - self.t  # may be inf
+        nxt = min(self.cap, ratio * x)
+        if nxt == x:  # stationary: every round is x, never converges at this downtime
+            if not math.isfinite(span):
+                return
+            k = int(span / (x / bandwidth)) - 2
+            if k >= 2:
+                self.t += k * x / bandwidth
+                self.total_sent += k * x
+                self.rnd += k
+            return
+        if ratio <= 0 or ratio >= 1:
+            return
+        # Geometric: round j (data x r^j) converges at its end if x r^(j+1) <= B d.
+        target = bandwidth * self.downtime_allowed_s
+        log_r = math.log(ratio)
+        j_conv = max(0, math.ceil(math.log(target / x) / log_r) - 1) if target < x else 0
+        # Rounds 0..j end by t + x (1 - r^(j+1)) / ((1 - r) B); how many end before the limit.
+        fill = 1.0 - span * (1.0 - ratio) * bandwidth / x if math.isfinite(span) else -1.0
+        j_fit = math.inf if fill <= 0 else math.floor(math.log(fill) / log_r) - 1
+        k = int(min(j_conv, j_fit)) - 2
+        if k < 4:
+            return
+        factor = ratio**k
+        data = x * (1.0 - factor) / (1.0 - ratio)
+        self.t += data / bandwidth
+        self.total_sent += data
+        self.rnd += k
+        self.x = x * factor
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """The outcome of one migration at a constant bandwidth."""
+
+    outcome: str  # converged | post-copy | paused | aborted | never-converges
+    completed: bool
+    total_s: float
+    downtime_s: float
+    rounds: int
+    sent_mib: float
+    switch_s: float  # when the guest paused (or switched to post-copy)
+    allowed_downtime_s: float  # allowed downtime in force at the switch
+    schedule: tuple[tuple[float, float], ...]
+    timeout_s: float
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready; a figure that does not exist (never ends, never switched) is None."""
+
+        def num(value: float) -> float | None:
+            return value if math.isfinite(value) else None
+
+        return {
+            "outcome": self.outcome,
+            "converged": self.outcome == EV_CONVERGED,
+            "completed": self.completed,
+            "total_s": num(self.total_s),
+            "downtime_ms": self.downtime_s * 1000.0,
+            "rounds": self.rounds,
+            "sent_mib": self.sent_mib,
+            "switch_s": num(self.switch_s),
+            "allowed_downtime_ms": num(self.allowed_downtime_s * 1000.0),
+            "downtime_schedule": [
+                {"from_s": t, "downtime_ms": round(d * 1000.0, 6)} for t, d in self.schedule
+            ],
+            "completion_timeout_s": self.timeout_s,
+        }
+
+
+def migrate(spec: MigrationSpec, bandwidth_mibps: float, resume_s: float = 0.0) -> MigrationResult:
+    """Run one migration alone on a link of constant bandwidth."""
+    state = PreCopy(spec)
+    event = state.advance(bandwidth_mibps, math.inf)
+    if event in (EV_CONVERGED, EV_PAUSED, EV_POSTCOPY):
+        outcome = event
+        switch = state.t
+        rounds = state.rnd + 1
+        state.advance(bandwidth_mibps, math.inf)
+        if event == EV_POSTCOPY:
+            downtime = resume_s  # the guest runs on the destination at once
+        else:
+            downtime = state.t - switch + resume_s
+        return MigrationResult(
+            outcome, True, state.t, downtime, rounds, state.total_sent, switch,
+            state.allowed_at_switch, spec.schedule, spec.timeout_s,
+        )
+    outcome = "aborted" if event == EV_ABORTED else ("failed" if event == EV_FAILED else "never-converges")
+    total = state.t if event != EV_STUCK else math.inf
+    return MigrationResult(
+        outcome, False, total, 0.0, state.rnd + 1, state.total_sent, state.switch_t,
+        state.allowed_at_switch, spec.schedule, spec.timeout_s,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator.migration",
+        description="One pre-copy live migration under Nova's downtime steps and timeout.",
+    )
+    parser.add_argument("--memory-mib", type=float, required=True, help="memory in use, sent in round 0")
+    parser.add_argument("--dirty-rate-mibps", type=float, required=True)
+    parser.add_argument("--bandwidth-mibps", type=float, required=True)
+    parser.add_argument("--working-set-mib", type=float, default=0.0, help="cap of one round's dirtied data (default: all memory)")
+    parser.add_argument("--flavor-ram-mib", type=float, default=None, help="flavor RAM Nova sizes its steps by (default: --memory-mib)")
+    parser.add_argument("--downtime-ms", type=int, default=500)
+    parser.add_argument("--downtime-steps", type=int, default=10)
+    parser.add_argument("--downtime-delay-s", type=int, default=75)
+    parser.add_argument("--completion-timeout-s-per-gib", type=int, default=800)
+    parser.add_argument("--timeout-action", choices=("abort", "force_complete"), default="abort")
+    parser.add_argument("--permit-post-copy", action="store_true")
+    parser.add_argument("--permit-auto-converge", action="store_true")
+    parser.add_argument("--resume-ms", type=float, default=0.0, help="guest resume time added to the downtime")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    if args.bandwidth_mibps <= 0 or args.memory_mib < 0 or args.dirty_rate_mibps < 0:
+        parser.error("bandwidth must be positive, memory and dirty rate not negative")
+    spec = MigrationSpec.for_nova(
+        args.memory_mib, args.dirty_rate_mibps, args.working_set_mib, args.flavor_ram_mib,
+        (), args.downtime_ms, args.downtime_steps, args.downtime_delay_s,
+        args.completion_timeout_s_per_gib, args.timeout_action, args.permit_post_copy,
+        args.permit_auto_converge,
+    )
+    result = migrate(spec, args.bandwidth_mibps, args.resume_ms / 1000.0)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0 if result.completed else 1
+    print(f"outcome:          {result.outcome}")
+    print(f"converged:        {'yes' if result.outcome == EV_CONVERGED else 'no'}")
+    print(f"total:            {result.total_s:.3f} s")
+    print(f"downtime:         {result.downtime_s * 1000.0:.3f} ms")
+    print(f"rounds:           {result.rounds}")
+    print(f"sent:             {result.sent_mib:.1f} MiB")
+    timeout = f"{result.timeout_s:.0f} s" if result.timeout_s else "none"
+    print(f"completion timeout: {timeout} ({args.timeout_action})")
+    print("downtime schedule:")
+    for t, d in result.schedule:
+        print(f"  from {t:7.0f} s: {d * 1000.0:5.0f} ms")
+    return 0 if result.completed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

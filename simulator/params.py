@@ -1,0 +1,167 @@
+"""Every parameter of a simulation, in one frozen object.
+
+The live-migration knobs mirror Nova's ``[libvirt]`` options (names and
+defaults from nova/conf/libvirt.py and ``[DEFAULT] max_concurrent_live_migrations``),
+so an operator can copy them from nova.conf. Durations are distributions
+(``simulator.distributions``); the planner reads their ``mean`` through
+``planner.timing.timings_from``, hence the ``*_s`` names it looks for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.distributions import (
+    Distribution,
+    Fixed,
+    LogNormal,
+    Triangular,
+    Uniform,
+    dist_from_dict,
+)
+
+TIMEOUT_ACTIONS = ("abort", "force_complete")
+# What to do with a server whose live migration failed for good.
+MIGRATION_FALLBACKS = ("cold-migrate", "stop", "rollback-host")
+# What to do with a host whose upgrade failed for good.
+UPGRADE_FAILURE_ACTIONS = ("rollback", "halt")
+
+
+@dataclass(frozen=True)
+class SimParams:
+    """Parameters of a run: Nova's migration settings, network, durations, failures, policy."""
+
+    # --- Nova [libvirt] live-migration settings (nova/conf/libvirt.py defaults).
+    live_migration_downtime_ms: int = 500
+    downtime_steps: int = 10
+    downtime_delay_s: int = 75
+    completion_timeout_s_per_gib: int = 800  # 0 disables the timeout, as in Nova
+    timeout_action: str = "abort"  # live_migration_timeout_action
+    permit_post_copy: bool = False
+    permit_auto_converge: bool = False
+    max_concurrent_live_migrations: int = 1  # outgoing, per source host
+    # Nova's live_migration_bandwidth: a per-migration cap, MiB/s (0: none).
+    migration_bandwidth_cap_mibps: float = 0.0
+    # True when servers have local disks that a live migration must copy too.
+    block_migration: bool = False
+
+    # --- Network.
+    # Aggregate bandwidth of the fabric shared by every migration (None: the
+    # fabric is never the bottleneck, only the hosts' NICs are).
+    fabric_bandwidth_mibps: float | None = None
+    # Multiplies every NIC's migration bandwidth (what-if: "with 25 GbE").
+    bandwidth_factor: float = 1.0
+    # Disk-bound copy rate of a cold migration, MiB/s.
+    cold_bandwidth_mibps: float = 400.0
+
+    # --- Durations, seconds.
+    disable_s: Distribution = field(default_factory=lambda: Fixed(5.0))
+    upgrade_s: Distribution = field(default_factory=lambda: Triangular(600.0, 850.0, 1250.0))
+    reboot_s: Distribution = field(default_factory=lambda: LogNormal(280.0, 0.2, cap=1200.0))
+    verify_s: Distribution = field(default_factory=lambda: Uniform(40.0, 80.0))
+    enable_s: Distribution = field(default_factory=lambda: Fixed(5.0))
+    # A VNF switchover lasts vnf.switchover_s times this factor; for a VNF
+    # that does not say (switchover_s == 0), switchover_s below is used.
+    switchover_scale: Distribution = field(default_factory=lambda: Fixed(1.0))
+    switchover_s: Distribution = field(default_factory=lambda: Uniform(1.0, 3.0))
+    # Scheduling, claims and port binding before a migration's copy starts.
+    migration_overhead_s: Distribution = field(default_factory=lambda: Uniform(3.0, 7.0))
+    cold_migration_overhead_s: Distribution = field(default_factory=lambda: Uniform(40.0, 80.0))
+    # Guest resume on the destination, added to a live migration's downtime.
+    resume_s: Distribution = field(default_factory=lambda: Uniform(0.05, 0.15))
+    stop_s: Distribution = field(default_factory=lambda: Uniform(5.0, 15.0))
+    start_s: Distribution = field(default_factory=lambda: Uniform(20.0, 40.0))
+    rollback_s: Distribution = field(default_factory=lambda: Triangular(300.0, 600.0, 1200.0))
+
+    # --- Failures (probabilities per attempt).
+    live_migration_failure_p: float = 0.0
+    cold_migration_failure_p: float = 0.0
+    upgrade_failure_p: float = 0.0
+
+    # --- Failure policy.
+    migration_retries: int = 1  # further live attempts after a failed one
+    migration_fallback: str = "cold-migrate"
+    upgrade_retries: int = 0
+    upgrade_failure_action: str = "rollback"  # roll the host back, or also halt the plan
+    # A migration that can never finish (timeout disabled, never converges)
+    # is given up after this long, as an operator would.
+    stuck_migration_limit_s: float = 6 * 3600.0
+
+    def __post_init__(self) -> None:
+        if self.live_migration_downtime_ms < 100:
+            raise ValueError("live_migration_downtime_ms: Nova's minimum is 100")
+        if self.downtime_steps < 3:
+            raise ValueError("downtime_steps: Nova's minimum is 3")
+        if self.downtime_delay_s < 3:
+            raise ValueError("downtime_delay_s: Nova's minimum is 3")
+        if self.completion_timeout_s_per_gib < 0:
+            raise ValueError("completion_timeout_s_per_gib cannot be negative")
+        if self.timeout_action not in TIMEOUT_ACTIONS:
+            raise ValueError(f"timeout_action: one of {TIMEOUT_ACTIONS}")
+        if self.max_concurrent_live_migrations < 1:
+            raise ValueError("max_concurrent_live_migrations must be at least 1")
+        if self.bandwidth_factor <= 0 or self.cold_bandwidth_mibps <= 0:
+            raise ValueError("bandwidths must be positive")
+        if self.fabric_bandwidth_mibps is not None and self.fabric_bandwidth_mibps <= 0:
+            raise ValueError("fabric_bandwidth_mibps must be positive (or None)")
+        for name in ("live_migration_failure_p", "cold_migration_failure_p", "upgrade_failure_p"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a probability: 0..1")
+        if self.migration_retries < 0 or self.upgrade_retries < 0:
+            raise ValueError("retry counts cannot be negative")
+        if self.migration_fallback not in MIGRATION_FALLBACKS:
+            raise ValueError(f"migration_fallback: one of {MIGRATION_FALLBACKS}")
+        if self.upgrade_failure_action not in UPGRADE_FAILURE_ACTIONS:
+            raise ValueError(f"upgrade_failure_action: one of {UPGRADE_FAILURE_ACTIONS}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: distributions become ``{"kind": ..., ...}`` mappings."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.to_dict() if hasattr(value, "to_dict") else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimParams:
+        """Build from a (partial) mapping, e.g. a web form or JSON; missing keys keep defaults.
+
+        Raises ValueError naming the offending key, so a form can show it.
+        """
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ValueError(f"unknown simulation parameters: {', '.join(unknown)}")
+        defaults = cls()
+        kwargs: dict[str, Any] = {}
+        for name, value in data.items():
+            default = getattr(defaults, name)
+            try:
+                kwargs[name] = _coerce(default, value, name)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name}: {exc}") from exc
+        return cls(**kwargs)
+
+
+def _coerce(default: Any, value: Any, name: str) -> Any:
+    if isinstance(default, Fixed | Uniform | Triangular | LogNormal):
+        return dist_from_dict(value)
+    if name == "fabric_bandwidth_mibps":
+        return None if value in (None, "", 0) else float(value)
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        return bool(value)
+    if isinstance(default, int):
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"not an integer: {value!r}")
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return str(value)
