@@ -1,0 +1,463 @@
+"""Real Nova and Placement with fake hypervisors, built from a Snapshot.
+
+Imports nova: load it only in the sandbox process (``sandbox/server.py``
+imports ``nova.tests.functional`` first, which picks nova's threading mode).
+
+Nova's own functional-test base class brings up the API, conductor,
+scheduler, Placement, the databases and the message bus; ``Sandbox`` then
+creates what the inventory says through the compute API itself (flavors,
+aggregates, server groups, servers forced onto their hosts), so the state is
+what a real cloud would hold after the same requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from unittest import mock
+
+from nova.tests.functional import integrated_helpers
+
+from executor.port import VERSION_KEY_PREFIX
+from inventory.snapshot import ServiceState, ServiceStatus, Snapshot
+from sandbox import driver
+from sandbox.driver import SETTINGS
+
+# Nova loads its driver as ``nova.virt.<compute_driver>``: give ours a name
+# there rather than replace the fake driver it ships.
+sys.modules["nova.virt.escalator_sandbox"] = driver
+
+LOG = logging.getLogger("sandbox")
+COMPUTE = "nova-compute"
+
+
+class SandboxError(RuntimeError):
+    pass
+
+
+class _NovaHarness(integrated_helpers.ProviderUsageBaseTestCase):
+    """Nova's functional-test scaffolding, used as a long-lived cloud."""
+
+    compute_driver = "escalator_sandbox.SandboxDriver"
+    service_down_time = 4
+
+    def runTest(self) -> None:  # testtools wants a test method to exist
+        pass
+
+    def setUp(self) -> None:
+        paste = os.path.join(sys.prefix, "etc", "nova", "api-paste.ini")
+        self.flags(api_paste_config=paste, group="wsgi")
+        self.flags(instances=-1, cores=-1, ram=-1, group="quota")
+        # Read by the API when it starts: must be set before setUp.
+        self.flags(service_down_time=self.service_down_time, report_interval=1)
+        super().setUp()
+        # Without these an RPC call to a stopped compute blocks for 30 min
+        # and the process stops answering SIGTERM.
+        self.flags(rpc_response_timeout=5, long_rpc_timeout=5)
+        # The inventory's RAM is what servers may use: reserve nothing.
+        self.flags(reserved_host_memory_mb=0, reserved_host_cpus=0)
+
+    def restart_compute(self, host: str, *, running: bool) -> Any:
+        """Start ``host``'s compute again with the same hypervisor (servers kept)."""
+        compute = self.computes[host]
+        if running:
+            compute.stop()
+        cell_name = self.host_mappings[host].cell_mapping.name
+        with mock.patch("nova.virt.driver.load_compute_driver") as load_driver:
+            load_driver.return_value = compute.manager.driver
+            new = self.start_service("compute", host=host, cell_name=cell_name)
+        self.computes[host] = new
+        return new
+
+
+def versions_aggregate_name(versions: Mapping[str, str]) -> str:
+    """One aggregate per distinct set of versions, named by its content."""
+    text = ";".join(f"{k}={versions[k]}" for k in sorted(versions))
+    return "versions-" + hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+class Sandbox:
+    """A running sandbox cloud and the operations of its control endpoint."""
+
+    def __init__(self, seed: Snapshot, *, service_down_time: int = 4,
+                 live_migration_s: float = 0.0, boot_workers: int = 8) -> None:
+        self.seed = seed
+        self.boot_workers = boot_workers
+        SETTINGS.live_migration_s = live_migration_s
+        self.faults = SETTINGS.faults
+        _NovaHarness.service_down_time = service_down_time
+        self.harness = _NovaHarness("runTest")
+        self.api: Any = None
+        self.project_id = ""
+        self._lock = threading.RLock()
+        self._stopped: set[str] = set()
+        self._upgrades: dict[str, threading.Thread] = {}
+        self._aggregates: dict[str, str] = {}  # name -> id
+        self._versions_of: dict[str, dict[str, str]] = {}  # host -> versions
+        self._flavor_ids: dict[str, str] = {}
+        self._group_ids: dict[str, str] = {}
+        self._image = ""
+        self.boot_errors: list[str] = []
+
+    # ----------------------------------------------------------- building
+    def start(self) -> None:
+        self.harness.setUp()
+        _quiet_logging()
+        self.api = self.harness.admin_api
+        self.project_id = self.api.project_id
+        self._image = self.harness.glance.image1["id"]
+
+    def build(self) -> None:
+        """Create everything the seed inventory holds."""
+        self.start()
+        self._create_flavors()
+        for host in self.seed.hosts:
+            self._start_host(host)
+        self._create_aggregates()
+        for host in self.seed.hosts:
+            self._set_versions(host.name, dict(host.versions))
+        self._create_groups()
+        self._boot_servers([s.name for s in self.seed.servers])
+        self._apply_service_states()
+
+    def _create_flavors(self) -> None:
+        for flavor in self.api.get_flavors():
+            self.api.delete_flavor(flavor["id"])
+        for server in self.seed.servers:
+            if server.flavor in self._flavor_ids:
+                continue
+            body = {"flavor": {"name": server.flavor, "vcpus": server.vcpus,
+                               "ram": server.ram_mib, "disk": server.disk_gib}}
+            created = self.api.post_flavor(body)
+            self._flavor_ids[server.flavor] = created["id"]
+
+    def _start_host(self, host: Any) -> None:
+        SETTINGS.capacity[host.name] = (host.vcpus, host.ram_mib, host.disk_gib)
+        # The compute writes these into Placement when its node is first
+        # created; later updates keep them, so each host keeps its own.
+        self.harness.flags(initial_cpu_allocation_ratio=host.cpu_allocation_ratio,
+                           initial_ram_allocation_ratio=host.ram_allocation_ratio,
+                           initial_disk_allocation_ratio=host.disk_allocation_ratio)
+        self.harness._start_compute(host.name)
+
+    def _aggregate(self, name: str, az: str | None = None) -> str:
+        if name not in self._aggregates:
+            body: dict[str, Any] = {"name": name}
+            if az:
+                body["availability_zone"] = az
+            created = self.api.post_aggregate({"aggregate": body})
+            self._aggregates[name] = str(created["id"])
+        return self._aggregates[name]
+
+    def _create_aggregates(self) -> None:
+        for host in self.seed.hosts:
+            # An AZ is an aggregate carrying availability_zone, named after it.
+            agg = self._aggregate(host.az, az=host.az)
+            self.api.add_host_to_aggregate(agg, host.name)
+            for name in host.aggregates:
+                if name != host.az:
+                    self.api.add_host_to_aggregate(self._aggregate(name), host.name)
+
+    def _set_versions(self, host: str, versions: dict[str, str]) -> None:
+        """Publish ``host``'s versions: move it into the aggregate of that set."""
+        old = self._versions_of.get(host)
+        if old == versions:
+            return
+        if old:
+            self.api.remove_host_from_aggregate(
+                self._aggregates[versions_aggregate_name(old)], host)
+        if versions:
+            name = versions_aggregate_name(versions)
+            if name not in self._aggregates:
+                agg = self._aggregate(name)
+                meta = {VERSION_KEY_PREFIX + k: v for k, v in versions.items()}
+                self.api.post_aggregate_action(agg, {"set_metadata": {"metadata": meta}})
+            self.api.add_host_to_aggregate(self._aggregates[name], host)
+        self._versions_of[host] = dict(versions)
+
+    def _create_groups(self) -> None:
+        for group in self.seed.server_groups:
+            created = self.api.post_server_groups(
+                {"name": group.name, "policy": str(group.policy)})
+            self._group_ids[group.name] = created["id"]
+
+    def _boot_servers(self, names: list[str]) -> None:
+        """Boot servers concurrently onto their hosts and wait for them all."""
+        if not names:
+            return
+        wanted = {n: self.seed.server_by_name[n] for n in names}
+        group_of = {m: g.name for g in self.seed.server_groups for m in g.members}
+
+        def post(name: str) -> None:
+            server = wanted[name]
+            body: dict[str, Any] = {
+                "server": {"name": name, "imageRef": self._image,
+                           "flavorRef": self._flavor_ids[server.flavor],
+                           "networks": "none", "host": server.host}}
+            if name in group_of:
+                body["os:scheduler_hints"] = {"group": self._group_ids[group_of[name]]}
+            self.api.post_server(body)
+
+        with ThreadPoolExecutor(self.boot_workers) as pool:
+            list(pool.map(post, names))
+        deadline = time.monotonic() + 60 + len(names)
+        pending = set(names)
+        while pending and time.monotonic() < deadline:
+            time.sleep(0.25)
+            for row in self._server_rows().values():
+                if row["name"] in pending and row["status"] in ("ACTIVE", "ERROR"):
+                    pending.discard(row["name"])
+                    if row["status"] == "ERROR":
+                        fault = row.get("fault", {}).get("message", "")
+                        self.boot_errors.append(f"{row['name']}: {fault}")
+        if pending:
+            raise SandboxError(f"servers not ACTIVE in time: {sorted(pending)}")
+        stop = [n for n in names if wanted[n].status == "SHUTOFF"]
+        self._act_and_wait(stop, {"os-stop": None}, "SHUTOFF")
+
+    def _apply_service_states(self) -> None:
+        services = {s["host"]: s for s in self.api.get_services(binary=COMPUTE)}
+        for host in self.seed.hosts:
+            svc = services[host.name]
+            if host.service_status is ServiceStatus.DISABLED:
+                self.api.put_service(svc["id"], {
+                    "status": "disabled", "disabled_reason": host.disabled_reason or None})
+            if host.service_state is ServiceState.DOWN and host.name not in self._stopped:
+                self.stop_host(host.name)
+
+    # ------------------------------------------------------------- queries
+    def _server_rows(self) -> dict[str, dict[str, Any]]:
+        rows = self.api.api_get("/servers/detail?all_tenants=1").body["servers"]
+        return {r["id"]: r for r in rows}
+
+    def _act_and_wait(self, names: list[str], action: dict[str, Any], status: str,
+                      timeout: float = 60.0) -> None:
+        ids = {r["name"]: r["id"] for r in self._server_rows().values()}
+        for name in names:
+            self.api.post_server_action(ids[name], action)
+        self._wait_status([ids[n] for n in names], status, timeout)
+
+    def _wait_status(self, ids: list[str], status: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = set(ids)
+        while pending:
+            rows = self._server_rows()
+            pending = {i for i in pending
+                       if not (rows[i]["status"] == status
+                               and not rows[i].get("OS-EXT-STS:task_state"))}
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise SandboxError(f"servers not {status} in time: {sorted(pending)}")
+            time.sleep(0.2)
+
+    def state(self) -> dict[str, Any]:
+        hosts = {}
+        for host in self.seed.hosts:
+            hosts[host.name] = {
+                "running": host.name not in self._stopped,
+                "upgrading": host.name in self._upgrades,
+                "versions": self._versions_of.get(host.name, {}),
+            }
+        return {"hosts": hosts, "faults": self.faults.listing(),
+                "boot_errors": list(self.boot_errors)}
+
+    # ------------------------------------------------------ host actions
+    def _check_host(self, host: str) -> None:
+        if host not in self.harness.computes:
+            raise KeyError(host)
+
+    def stop_host(self, host: str) -> None:
+        """The compute service dies: Nova reports it down after service_down_time."""
+        self._check_host(host)
+        with self._lock:
+            if host not in self._stopped:
+                self.harness.computes[host].stop()
+                self._stopped.add(host)
+
+    def start_host(self, host: str) -> None:
+        """The compute service comes back (with the servers its hypervisor kept)."""
+        self._check_host(host)
+        with self._lock:
+            running = host not in self._stopped
+            self.harness.restart_compute(host, running=running)
+            self._stopped.discard(host)
+
+    def upgrade_host(self, host: str, down_s: float,
+                     versions: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Upgrade ``host`` in the background, as a package upgrade and reboot.
+
+        The compute service stops at once, comes back after ``down_s``
+        seconds, and only then does the host publish its new versions (the
+        target release merged over what it had, unless ``versions`` says).
+        """
+        self._check_host(host)
+        with self._lock:
+            if host in self._upgrades:
+                raise SandboxError(f"{host} is already being upgraded")
+            new = dict(self._versions_of.get(host, {}))
+            new.update(versions if versions is not None else self.seed.target.versions)
+            self.stop_host(host)
+
+            def run() -> None:
+                try:
+                    time.sleep(down_s)
+                    self.start_host(host)
+                    with self._lock:
+                        self._set_versions(host, new)
+                finally:
+                    self._upgrades.pop(host, None)
+
+            thread = threading.Thread(target=run, name=f"upgrade-{host}", daemon=True)
+            self._upgrades[host] = thread
+            thread.start()
+        return new
+
+    # --------------------------------------------------------------- reset
+    def reset(self) -> dict[str, Any]:
+        """Bring the cloud back to its seed without restarting the process.
+
+        Clears faults, lets hanging requests go, restarts stopped computes,
+        restores service states and versions, and moves, starts, stops,
+        recreates or deletes servers until they match the seed.
+        """
+        done: dict[str, Any] = {"started_hosts": [], "services": [], "moved": [],
+                                "recreated": [], "deleted": [], "power": []}
+        self.faults.clear()
+        for thread in list(self._upgrades.values()):
+            thread.join(timeout=120)
+        with self._lock:
+            for host in sorted(self._stopped):
+                self.start_host(host)
+                done["started_hosts"].append(host)
+            self._restore_services(enable_all=True, done=done)
+            for host in self.seed.hosts:
+                self._set_versions(host.name, dict(host.versions))
+        self._restore_servers(done)
+        with self._lock:
+            self._restore_services(enable_all=False, done=done)
+            for host in self.seed.hosts:
+                if host.service_state is ServiceState.DOWN:
+                    self.stop_host(host.name)
+        self.faults.clear()
+        return done
+
+    def _restore_services(self, *, enable_all: bool, done: dict[str, Any]) -> None:
+        seed = self.seed.host_by_name
+        for svc in self.api.get_services(binary=COMPUTE):
+            host = seed.get(svc["host"])
+            if host is None:
+                continue
+            if svc.get("forced_down"):
+                self.api.put_service(svc["id"], {"forced_down": False})
+                done["services"].append(f"{host.name}: unforced")
+            want_disabled = (not enable_all and host.service_status is ServiceStatus.DISABLED)
+            reason = host.disabled_reason or None
+            if want_disabled and (svc["status"] != "disabled"
+                                  or svc.get("disabled_reason") != reason):
+                self.api.put_service(svc["id"], {"status": "disabled",
+                                                 "disabled_reason": reason})
+                done["services"].append(f"{host.name}: disabled")
+            elif not want_disabled and svc["status"] != "enabled":
+                self.api.put_service(svc["id"], {"status": "enabled"})
+                done["services"].append(f"{host.name}: enabled")
+
+    def _restore_servers(self, done: dict[str, Any]) -> None:
+        seed = self.seed.server_by_name
+        self._settle(timeout=60)
+        rows = self._server_rows()
+        by_name: dict[str, dict[str, Any]] = {}
+        for row in rows.values():
+            if row["name"] not in seed or row["name"] in by_name or row["status"] == "ERROR":
+                self.api.delete_server(row["id"])
+                done["deleted"].append(row["name"])
+            else:
+                by_name[row["name"]] = row
+        self._wait_deleted([r["id"] for r in rows.values() if r["name"] not in by_name
+                            or by_name[r["name"]]["id"] != r["id"]])
+        missing = [n for n in seed if n not in by_name]
+        if missing:
+            self._boot_servers(missing)
+            done["recreated"].extend(missing)
+            rows = self._server_rows()
+            by_name = {r["name"]: r for r in rows.values()}
+        for row in by_name.values():
+            if row["status"] == "VERIFY_RESIZE":
+                self.api.post_server_action(row["id"], {"confirmResize": None})
+        self._settle(timeout=60)
+        by_name = {r["name"]: r for r in self._server_rows().values()}
+        moving = []
+        for name, row in by_name.items():
+            want = seed[name].host
+            if row["OS-EXT-SRV-ATTR:host"] == want:
+                continue
+            if row["status"] == "ACTIVE":
+                self.api.post_server_action(row["id"], {"os-migrateLive": {
+                    "host": want, "block_migration": "auto"}})
+            else:
+                self.api.post_server_action(row["id"], {"migrate": {"host": want}})
+            moving.append(row["id"])
+            done["moved"].append(name)
+        self._settle(timeout=120, confirm=True)
+        for name, row in {r["name"]: r for r in self._server_rows().values()}.items():
+            want = seed[name].status
+            if want == "SHUTOFF" and row["status"] == "ACTIVE":
+                self.api.post_server_action(row["id"], {"os-stop": None})
+                done["power"].append(f"{name}: stopped")
+            elif want == "ACTIVE" and row["status"] == "SHUTOFF":
+                self.api.post_server_action(row["id"], {"os-start": None})
+                done["power"].append(f"{name}: started")
+        self._settle(timeout=60)
+
+    def _settle(self, timeout: float, confirm: bool = False) -> None:
+        """Wait until no server has a task in progress (confirming resizes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = []
+            for row in self._server_rows().values():
+                if confirm and row["status"] == "VERIFY_RESIZE":
+                    self.api.post_server_action(row["id"], {"confirmResize": None})
+                    busy.append(row["name"])
+                elif row.get("OS-EXT-STS:task_state") or row["status"] in (
+                        "MIGRATING", "RESIZE", "BUILD", "REBOOT"):
+                    busy.append(row["name"])
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise SandboxError(f"servers still busy: {sorted(busy)}")
+            time.sleep(0.2)
+
+    def _wait_deleted(self, ids: list[str], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while ids and time.monotonic() < deadline:
+            present = self._server_rows()
+            ids = [i for i in ids if i in present]
+            if ids:
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.faults.clear()
+        self.harness.doCleanups()
+
+
+def _quiet_logging() -> None:
+    """Undo nova's test logging capture: it keeps every log line in memory."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if os.environ.get("SANDBOX_VERBOSE") else logging.WARNING)
+    # Nova's fixtures turn some warnings into errors; a long-lived cloud
+    # must not fail a request over a deprecation.
+    warnings.resetwarnings()
+    warnings.simplefilter("ignore")

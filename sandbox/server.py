@@ -1,0 +1,139 @@
+"""Run the sandbox cloud: ``python -m sandbox.server --inventory FILE --port P``.
+
+Builds real Nova (API, conductor, scheduler) and Placement with one fake
+compute per inventory host, serves them on 127.0.0.1, writes a clouds.yaml
+entry, prints one line starting with ``READY``, and stops on SIGTERM.
+Always its own process: nova patches things process-wide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socketserver
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import yaml
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+        pass
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.server", description=__doc__)
+    parser.add_argument("--inventory", help="Escalator inventory file (YAML or JSON); "
+                        "default: the small built-in cloud of sandbox/seed.py")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--clouds-yaml", default="var/clouds.yaml",
+                        help="clouds.yaml to write (other entries are kept)")
+    parser.add_argument("--cloud-name", default="sandbox")
+    parser.add_argument("--service-down-time", type=int, default=4,
+                        help="seconds without a heartbeat before nova says a service is down")
+    parser.add_argument("--live-migration-s", type=float, default=0.0,
+                        help="extra seconds every live migration takes")
+    parser.add_argument("--boot-workers", type=int, default=8)
+    return parser.parse_args(argv)
+
+
+def write_clouds_yaml(path: Path, name: str, port: int) -> None:
+    """Add or replace the ``name`` entry of ``path``, keeping the others."""
+    data: dict = {}
+    if path.exists():
+        data = yaml.safe_load(path.read_text()) or {}
+    base = f"http://127.0.0.1:{port}"
+    data.setdefault("clouds", {})[name] = {
+        "auth_type": "none",
+        "region_name": "RegionOne",
+        "compute_endpoint_override": f"{base}/v2.1",
+        "placement_endpoint_override": f"{base}/placement",
+        # Not an openstacksdk key: where tests and demos inject faults.
+        "escalator_sandbox_control": f"{base}/_control",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=True))
+    tmp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    # Nova's threading mode: must be decided before the first nova import,
+    # and nova.tests.functional must be that first import.
+    os.environ["OS_NOVA_DISABLE_EVENTLET_PATCHING"] = "1"
+    import nova.tests.functional  # noqa: F401
+    from placement import deploy
+
+    from sandbox.cloud import Sandbox
+    from sandbox.front import Front
+
+    if args.inventory:
+        from inventory.files import load_inventory
+
+        seed = load_inventory(args.inventory)
+    else:
+        from sandbox.seed import small_cloud
+
+        seed = small_cloud()
+
+    sandbox = Sandbox(seed, service_down_time=args.service_down_time,
+                      live_migration_s=args.live_migration_s,
+                      boot_workers=args.boot_workers)
+    try:
+        sandbox.build()
+    except Exception:
+        # Nova leaves non-daemon threads behind: a plain return would hang.
+        traceback.print_exc()
+        print("FAILED to build the sandbox cloud", file=sys.stderr, flush=True)
+        os._exit(1)
+    harness = sandbox.harness
+    placement_app = deploy.loadapp(harness.placement.fixture.conf_fixture.conf)
+    front = Front(harness.api_fixture.app(), placement_app, sandbox, sandbox.project_id)
+    httpd = make_server("127.0.0.1", args.port, front, server_class=_ThreadingServer,
+                        handler_class=_QuietHandler)
+    port = httpd.server_address[1]
+    clouds = Path(args.clouds_yaml).resolve()
+    write_clouds_yaml(clouds, args.cloud_name, port)
+
+    def on_signal(signum: int, frame: object) -> None:
+        # shutdown() waits for serve_forever to return: not from its thread.
+        threading.Thread(target=httpd.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    for problem in sandbox.boot_errors:
+        print(f"boot error: {problem}", file=sys.stderr, flush=True)
+    print(f"READY port={port} url=http://127.0.0.1:{port}/v2.1 cloud={args.cloud_name} "
+          f"clouds_yaml={clouds} hosts={len(seed.hosts)} servers={len(seed.servers)} "
+          f"boot_errors={len(sandbox.boot_errors)} pid={os.getpid()} "
+          f"seconds={time.monotonic() - started:.1f}", flush=True)
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    finally:
+        httpd.server_close()
+        print("STOPPED", flush=True)
+        # Nova's cleanups can block on threads of stopped services: give
+        # them a moment, then leave without waiting for daemon threads.
+        cleanup = threading.Thread(target=sandbox.stop, daemon=True)
+        cleanup.start()
+        cleanup.join(timeout=5)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
