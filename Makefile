@@ -1,0 +1,53 @@
+# Escalator: `make run` to try it, `make test` to check it. Both set up everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_HOSTS ?= 12
+DEMO_SEED ?= 7
+APT_PACKAGES := chromium redis-server postgresql
+
+.PHONY: run test install system-deps lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,sandbox]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian packages the tests drive for real: a browser, Redis and PostgreSQL.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install system-deps lint
+	$(VENV)/bin/pytest
+
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py demo_inventory --hosts $(DEMO_HOSTS) --seed $(DEMO_SEED) --output var/demo-inventory.yaml
+	$(PY) manage.py import_inventory var/demo-inventory.yaml --replace
+	$(PY) manage.py demo_users
+	@echo "Escalator on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) escalator_site.asgi:application
+
+bench: install
+	$(PY) bench/inventory.py
+
+clean:
+	rm -rf var $(VENV)
