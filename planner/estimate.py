@@ -1,0 +1,80 @@
+"""A fast, deterministic estimate of a plan's duration (the search's default scorer).
+
+Waves run one after another; a wave lasts as long as its slowest host. A
+host's slot is its drain (its actions one after another: Nova allows one
+outgoing live migration per host) plus the fixed upgrade, reboot and verify
+steps. Two shared limits can stretch a wave's drain: a target's NIC shared
+by the migrations it receives, and the cloud-wide limit of concurrent
+migrations. The simulator replaces this estimate wherever real figures
+matter; this one only has to rank candidate plans quickly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from inventory.snapshot import Snapshot
+from planner.plan import ActionKind, HostStep, Plan, ServerAction
+from planner.timing import (
+    Timings,
+    estimate_cold_migration,
+    estimate_live_migration,
+    memory_to_send_mib,
+    migration_bandwidth,
+)
+
+# Taking a server down in place, and starting it again, without HA.
+STOP_S = 10.0
+
+
+def action_time(snapshot: Snapshot, action: ServerAction, timings: Timings) -> float:
+    """Seconds the host's drain spends on one action."""
+    server = snapshot.server_by_name[action.server]
+    source = snapshot.host_by_name[action.source]
+    if action.kind == ActionKind.LIVE_MIGRATE:
+        target = snapshot.host_by_name.get(action.target or "")
+        bandwidth = migration_bandwidth(source, target)
+        return estimate_live_migration(server, bandwidth, timings).duration_s
+    if action.kind == ActionKind.COLD_MIGRATE:
+        return estimate_cold_migration(server, timings)
+    if action.kind == ActionKind.SWITCHOVER:
+        vnf = snapshot.vnf_of_server.get(action.server)
+        return vnf.switchover_s if vnf else 0.0
+    if action.kind == ActionKind.STOP_START:
+        return STOP_S
+    return 0.0
+
+
+def step_drain_s(snapshot: Snapshot, step: HostStep, timings: Timings) -> float:
+    return sum(action_time(snapshot, a, timings) for a in step.actions)
+
+
+def estimate_duration(
+    snapshot: Snapshot, plan: Plan, timings: Timings | None = None, concurrent_migrations: int = 0
+) -> float:
+    """Expected seconds from the first disable to the last enable."""
+    timings = timings or Timings()
+    hosts = snapshot.host_by_name
+    total = 0.0
+    for wave in plan.waves:
+        slowest = 0.0
+        migration_s = 0.0
+        received: dict[str, float] = defaultdict(float)
+        for step in wave.hosts:
+            drain = 0.0
+            for action in step.actions:
+                spent = action_time(snapshot, action, timings)
+                drain += spent
+                if action.kind == ActionKind.LIVE_MIGRATE:
+                    migration_s += spent
+                    if action.target:
+                        server = snapshot.server_by_name[action.server]
+                        received[action.target] += memory_to_send_mib(server)
+            slowest = max(slowest, drain)
+        # A target's NIC is shared by everything it receives in the wave.
+        for target, mib in received.items():
+            slowest = max(slowest, mib / hosts[target].nic_bandwidth_mibps)
+        if concurrent_migrations:
+            slowest = max(slowest, migration_s / concurrent_migrations)
+        total += slowest + timings.host_fixed_s
+    return total

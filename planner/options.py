@@ -1,0 +1,94 @@
+"""The operator's knobs for planning, as one frozen object.
+
+``PlanOptions`` travels inside a plan (``Plan.options`` holds its ``to_dict``)
+so that the validator, the simulator and the export see the limits the plan
+was made under.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from planner.plan import ActionKind
+
+# Stop/start takes a service down for a whole host upgrade: only where the
+# operator allows it explicitly (the seed's rule).
+DEFAULT_ALLOWED_ACTIONS = frozenset(
+    {ActionKind.SWITCHOVER, ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE, ActionKind.STAY}
+)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Limits and preferences of one planning run.
+
+    - ``hosts_per_wave``: most hosts upgraded at once (serial always uses 1).
+    - ``concurrent_migrations``: most live migrations in flight across the
+      cloud at once (``0`` = no cloud-wide limit; Nova's per-host limit of
+      one outgoing migration still applies in the simulator).
+    - ``az_share`` / ``aggregate_share``: most hosts of one availability zone
+      / host aggregate out at once, as a fraction of its hosts (always at
+      least one host).
+    - ``allowed_actions``: what may be done to a server.
+    - ``keep_az``: migrations stay inside the server's availability zone
+      (servers booted into an AZ are pinned to it by Nova).
+    - ``time_budget_s``: wall-clock budget of the ``optimized`` search.
+    - ``seed``: seed of the search's random choices (reproducible plans).
+    """
+
+    hosts_per_wave: int = 10
+    concurrent_migrations: int = 0
+    az_share: float = 1.0
+    aggregate_share: float = 0.5
+    allowed_actions: frozenset[ActionKind] = field(default=DEFAULT_ALLOWED_ACTIONS)
+    keep_az: bool = True
+    time_budget_s: float = 5.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.hosts_per_wave < 1:
+            problems.append("hosts_per_wave must be at least 1")
+        if self.concurrent_migrations < 0:
+            problems.append("concurrent_migrations must be 0 (no limit) or more")
+        for name in ("az_share", "aggregate_share"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                problems.append(f"{name} must be in (0, 1], got {value}")
+        if self.time_budget_s < 0:
+            problems.append("time_budget_s must not be negative")
+        if problems:
+            raise ValueError("; ".join(problems))
+        # Accept plain strings from forms and files.
+        object.__setattr__(
+            self, "allowed_actions", frozenset(ActionKind(a) for a in self.allowed_actions)
+        )
+
+    def allows(self, kind: ActionKind) -> bool:
+        return kind in self.allowed_actions
+
+    def with_(self, **changes: Any) -> PlanOptions:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["allowed_actions"] = sorted(a.value for a in self.allowed_actions)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> PlanOptions:
+        """Options from a dict (a form, a file, ``Plan.options``); unknown keys are errors."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown plan options: {', '.join(unknown)}")
+        if "allowed_actions" in data:
+            try:
+                data["allowed_actions"] = frozenset(ActionKind(a) for a in data["allowed_actions"])
+            except ValueError as exc:
+                choices = ", ".join(k.value for k in ActionKind)
+                raise ValueError(f"allowed_actions: {exc} (choose from {choices})") from exc
+        return cls(**data)

@@ -1,0 +1,32 @@
+"""The reference strategies: serial, az-by-az and parallel.
+
+They move servers the way the common tools do (live migration first, the
+VNF's HA only as a fallback) and leave destinations to Nova's scheduler.
+"""
+
+from __future__ import annotations
+
+from inventory.snapshot import Snapshot
+from planner.options import PlanOptions
+from planner.plan import Plan
+from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
+
+
+def serial(snapshot: Snapshot, options: PlanOptions, **_: object) -> Plan:
+    """One host at a time, targets left to the scheduler (Watcher, Fenix): the baseline."""
+    rules = WaveRules(max_hosts=1, explicit_targets=False)
+    return WaveBuilder(snapshot, options, rules).build(hosts_to_upgrade(snapshot), "serial")
+
+
+def az_by_az(snapshot: Snapshot, options: PlanOptions, **_: object) -> Plan:
+    """Zone after zone; inside a zone up to ``hosts_per_wave`` hosts at once."""
+    hosts = snapshot.host_by_name
+    order = sorted(hosts_to_upgrade(snapshot), key=lambda h: (hosts[h].az, h))
+    rules = WaveRules(max_hosts=options.hosts_per_wave, one_az_per_wave=True, explicit_targets=False)
+    return WaveBuilder(snapshot, options, rules).build(order, "az-by-az")
+
+
+def parallel(snapshot: Snapshot, options: PlanOptions, **_: object) -> Plan:
+    """Up to K hosts per wave, one anti-affinity member per wave, a share of each aggregate (StarlingX)."""
+    rules = WaveRules(max_hosts=options.hosts_per_wave, explicit_targets=False)
+    return WaveBuilder(snapshot, options, rules).build(hosts_to_upgrade(snapshot), "parallel")

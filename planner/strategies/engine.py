@@ -1,0 +1,344 @@
+"""The wave builder every strategy drives with its own order and rules.
+
+Given hosts in priority order, it fills waves first-fit: a host joins the
+current wave when the wave's limits allow it (size, AZ and aggregate
+shares, one member per hard anti-affinity group, each VNF's
+``max_impacted``, never an active with its standby) and when every server on
+it gets an action: parked through the VNF's HA, or moved to a host that can
+take it. A host that already receives servers in a wave cannot join it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from inventory.snapshot import HaModel, MemberRole, Server, Snapshot
+from planner.capacity import zone_capacities
+from planner.errors import NoPlanError
+from planner.options import PlanOptions
+from planner.plan import ActionKind, HostStep, Plan, ServerAction, Wave
+from planner.strategies.state import CloudState
+from planner.timing import Timings, estimate_cold_migration, estimate_live_migration
+from planner.versions import needs_upgrade
+
+
+@dataclass(frozen=True)
+class WaveRules:
+    """How a strategy fills waves.
+
+    - ``max_hosts``: wave size limit.
+    - ``one_az_per_wave``: a wave never mixes availability zones (az-by-az).
+    - ``explicit_targets``: name each migration's destination; otherwise
+      leave it to Nova's scheduler (modelled: the enabled host with the most
+      free RAM that passes the filters).
+    - ``vnf_first``: prefer the VNF's own switchover/drain to migration and
+      pick, per server, the action with the least expected outage.
+    - ``one_group_member_per_wave``: never two hosts holding members of one
+      hard anti-affinity group in a wave (StarlingX's rule); without it only
+      each VNF's ``max_impacted`` limits how many of its members go at once.
+    """
+
+    max_hosts: int
+    one_az_per_wave: bool = False
+    explicit_targets: bool = True
+    vnf_first: bool = False
+    one_group_member_per_wave: bool = True
+
+
+def hosts_to_upgrade(snapshot: Snapshot) -> list[str]:
+    return [h.name for h in snapshot.hosts if needs_upgrade(h, snapshot.target)]
+
+
+class WaveBuilder:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        options: PlanOptions,
+        rules: WaveRules,
+        timings: Timings | None = None,
+    ):
+        self.snapshot = snapshot
+        self.options = options
+        self.rules = rules
+        self.timings = timings or Timings()
+        hosts = snapshot.hosts
+        az_size = Counter(h.az for h in hosts)
+        agg_size = Counter(a for h in hosts for a in h.aggregates)
+        self.az_limit = {az: max(1, math.floor(options.az_share * n)) for az, n in az_size.items()}
+        self.agg_limit = {
+            a: max(1, math.floor(options.aggregate_share * n)) for a, n in agg_size.items()
+        }
+        self.hosts_of_az: dict[str, list[str]] = defaultdict(list)
+        for h in hosts:
+            self.hosts_of_az[h.az].append(h.name)
+        self._outage_cache: dict[str, list[ActionKind]] = {}
+        self._pool_cache: dict[tuple[str, int], list[str]] = {}
+
+    # -- per-server choice ---------------------------------------------------
+    def preferences(self, server: Server) -> list[ActionKind]:
+        """Actions to try for one server, best first (targets permitting)."""
+        cached = self._outage_cache.get(server.name)
+        if cached is not None:
+            return cached
+        allowed = self.options.allowed_actions
+        if server.status == "SHUTOFF":
+            prefs = [ActionKind.STAY, ActionKind.COLD_MIGRATE]
+        else:
+            vnf = self.snapshot.vnf_of_server.get(server.name)
+            has_ha = vnf is not None and vnf.ha_model != HaModel.NONE and len(vnf.members) > 1
+            moves = [ActionKind.COLD_MIGRATE]
+            if server.live_migratable:
+                moves.insert(0, ActionKind.LIVE_MIGRATE)
+            if not self.rules.vnf_first:
+                # The baseline (Watcher, Fenix without VNF interaction): migrate.
+                prefs = [*moves, *([ActionKind.SWITCHOVER] if has_ha else []), ActionKind.STOP_START]
+            else:
+                prefs = sorted(
+                    [*([ActionKind.SWITCHOVER] if has_ha else []), *moves, ActionKind.STOP_START],
+                    key=lambda kind: self.expected_outage(server, kind),
+                )
+        prefs = [k for k in prefs if k in allowed]
+        self._outage_cache[server.name] = prefs
+        return prefs
+
+    def expected_outage(self, server: Server, kind: ActionKind) -> float:
+        """Seconds of VNF outage one action costs (sorted stably: ties keep switchover first)."""
+        host = self.snapshot.host_by_name[server.host]
+        vnf = self.snapshot.vnf_of_server.get(server.name)
+        shared = vnf is not None and vnf.ha_model != HaModel.NONE and len(vnf.members) > 1
+        active = vnf is not None and vnf.ha_model == HaModel.ACTIVE_STANDBY and any(
+            m.server == server.name and m.role == MemberRole.ACTIVE for m in vnf.members
+        )
+        if kind == ActionKind.SWITCHOVER:
+            return vnf.switchover_s if (vnf and active) else 0.0
+        if kind == ActionKind.LIVE_MIGRATE:
+            if shared and not active:
+                return 0.0
+            return estimate_live_migration(server, host.nic_bandwidth_mibps, self.timings).downtime_s
+        if kind == ActionKind.COLD_MIGRATE:
+            return 0.0 if shared and not active else estimate_cold_migration(server, self.timings)
+        return math.inf if not shared else self.timings.host_fixed_s
+
+    # -- the build -----------------------------------------------------------
+    def build(self, order: Sequence[str], strategy: str) -> Plan:
+        state = CloudState(self.snapshot)
+        self._pool_cache.clear()
+        remaining = [h for h in order if h not in state.upgraded]
+        waves: list[Wave] = []
+        position = {h: i for i, h in enumerate(remaining)}
+        while remaining:
+            steps, failures = self._fill_wave(state, remaining, position)
+            if not steps:
+                raise NoPlanError(self._why(failures))
+            waves.append(Wave(hosts=tuple(steps)))
+            done = {s.host for s in steps}
+            for host in done:
+                state.upgrade(host)
+            remaining = [h for h in remaining if h not in done]
+        return Plan(
+            strategy=strategy,
+            target_release=self.snapshot.target.name,
+            waves=tuple(waves),
+            options=self.options.to_dict(),
+        )
+
+    def _fill_wave(
+        self, state: CloudState, remaining: list[str], position: dict[str, int]
+    ) -> tuple[list[HostStep], list[str]]:
+        rules = self.rules
+        hosts = self.snapshot.host_by_name
+        wave: list[HostStep] = []
+        in_wave: set[str] = set()
+        receiving: set[str] = set()
+        az_count: Counter[str] = Counter()
+        agg_count: Counter[str] = Counter()
+        groups_touched: set[str] = set()
+        vnf_impacted: Counter[str] = Counter()
+        vnf_roles: dict[str, set[MemberRole]] = defaultdict(set)
+        failures: list[str] = []
+        # Destinations: hosts already upgraded first (nothing moves twice),
+        # then the hosts upgraded last.
+        later = remaining[::-1]
+        for name in remaining:
+            if len(wave) >= rules.max_hosts:
+                break
+            host = hosts[name]
+            if name in receiving:
+                continue
+            if rules.one_az_per_wave and wave and host.az != hosts[wave[0].host].az:
+                continue
+            if az_count[host.az] >= self.az_limit[host.az]:
+                continue
+            if any(agg_count[a] >= self.agg_limit[a] for a in host.aggregates):
+                continue
+            servers = state.servers_on(name)
+            groups = {g for s in servers for g in state.anti_groups.get(s.name, ())}
+            if rules.one_group_member_per_wave and groups & groups_touched:
+                continue
+            impact = self._impact(servers)
+            if impact is None:
+                failures.append(f"{name}: an active and its standby are both on this host")
+                continue
+            counts, roles = impact
+            if not self._vnfs_allow(counts, roles, vnf_impacted, vnf_roles, failures, name):
+                continue
+            mark = state.mark()
+            in_wave.add(name)
+            actions = self._drain(state, name, servers, in_wave, later, position, failures)
+            if actions is None:
+                state.rollback(mark)
+                in_wave.discard(name)
+                continue
+            state.commit()
+            wave.append(HostStep(host=name, actions=tuple(actions)))
+            receiving.update(a.target or state.location[a.server] for a in actions if a.kind in _MOVES)
+            az_count[host.az] += 1
+            for a in host.aggregates:
+                agg_count[a] += 1
+            groups_touched |= groups
+            vnf_impacted.update(counts)
+            for vnf_name, r in roles.items():
+                vnf_roles[vnf_name] |= r
+        return wave, failures
+
+    def _impact(
+        self, servers: list[Server]
+    ) -> tuple[Counter[str], dict[str, set[MemberRole]]] | None:
+        """VNF members this host's upgrade takes down, and their roles."""
+        counts: Counter[str] = Counter()
+        roles: dict[str, set[MemberRole]] = defaultdict(set)
+        vnf_of = self.snapshot.vnf_of_server
+        for server in servers:
+            vnf = vnf_of.get(server.name)
+            if vnf is None or server.status == "SHUTOFF":
+                continue
+            counts[vnf.name] += 1
+            role = next(m.role for m in vnf.members if m.server == server.name)
+            roles[vnf.name].add(role)
+        for r in roles.values():
+            if {MemberRole.ACTIVE, MemberRole.STANDBY} <= r:
+                return None
+        return counts, roles
+
+    def _vnfs_allow(self, counts, roles, vnf_impacted, vnf_roles, failures, name) -> bool:
+        vnfs = {v.name: v for v in self.snapshot.vnfs}
+        for vnf_name, n in counts.items():
+            vnf = vnfs[vnf_name]
+            if vnf_impacted[vnf_name] + n > vnf.max_impacted:
+                if not vnf_impacted[vnf_name]:
+                    failures.append(
+                        f"{name}: holds {n} members of {vnf_name}, more than its "
+                        f"max_impacted of {vnf.max_impacted}"
+                    )
+                return False
+            if {MemberRole.ACTIVE, MemberRole.STANDBY} <= vnf_roles[vnf_name] | roles[vnf_name]:
+                return False
+        return True
+
+    def _drain(
+        self,
+        state: CloudState,
+        name: str,
+        servers: list[Server],
+        in_wave: set[str],
+        later: list[str],
+        position: dict[str, int],
+        failures: list[str],
+    ) -> list[ServerAction] | None:
+        actions = []
+        # Big servers first: they are the hardest to place.
+        for server in sorted(servers, key=lambda s: (-s.ram_mib, s.name)):
+            action = None
+            for kind in self.preferences(server):
+                if kind in _MOVES:
+                    target = self._target(state, server, name, kind, in_wave, later)
+                    if target is None:
+                        continue
+                    state.move(server, target)
+                    action = ServerAction(
+                        server=server.name,
+                        kind=kind,
+                        source=name,
+                        target=target if self.rules.explicit_targets else None,
+                    )
+                else:
+                    action = ServerAction(server=server.name, kind=kind, source=name)
+                break
+            if action is None:
+                failures.append(f"{name}: no allowed action or destination for {server.name}")
+                return None
+            actions.append(action)
+        return actions
+
+    def _target(
+        self,
+        state: CloudState,
+        server: Server,
+        source: str,
+        kind: ActionKind,
+        in_wave: set[str],
+        later: list[str],
+    ) -> str | None:
+        live = kind == ActionKind.LIVE_MIGRATE
+        az = state.hosts[source].az
+        keep_az = self.options.keep_az
+        if not self.rules.explicit_targets:
+            # Nova's scheduler as the validator models it: its filters, then
+            # fewest soft-anti-affinity peers, most free RAM, name.
+            best, best_key = None, None
+            pool = self.hosts_of_az[az] if keep_az else state.hosts
+            for cand in pool:
+                if cand in in_wave or not state.can_host(server, source, cand, live):
+                    continue
+                key = (state.soft_conflicts(server, cand), -state.free_ram(cand), cand)
+                if best_key is None or key < best_key:
+                    best, best_key = cand, key
+            # Nova cannot be steered: if its pick would pair two members of
+            # one VNF, use another action for this server.
+            if best is not None and state.joins_own_vnf(server, best):
+                return None
+            return best
+        for cand in self._upgraded_pool(state, az):
+            if (
+                cand not in in_wave
+                and state.can_host(server, source, cand, live)
+                and not state.joins_own_vnf(server, cand)
+            ):
+                return cand
+        for cand in later:
+            if keep_az and state.hosts[cand].az != az:
+                continue
+            if (
+                cand not in in_wave
+                and state.can_host(server, source, cand, live)
+                and not state.joins_own_vnf(server, cand)
+            ):
+                return cand
+        return None
+
+    def _upgraded_pool(self, state: CloudState, az: str) -> list[str]:
+        # The upgraded set only grows between waves: cache per zone and size.
+        key = (az if self.options.keep_az else "", len(state.upgraded))
+        pool = self._pool_cache.get(key)
+        if pool is None:
+            if not any(k[1] == key[1] for k in self._pool_cache):
+                self._pool_cache.clear()
+            hosts = self.hosts_of_az[az] if self.options.keep_az else list(state.hosts)
+            pool = [h for h in hosts if h in state.upgraded]
+            self._pool_cache[key] = pool
+        return pool
+
+    def _why(self, failures: list[str]) -> list[str]:
+        reasons = [m for zone in zone_capacities(self.snapshot, self.options) for m in zone.messages()]
+        seen: set[str] = set()
+        for failure in failures:
+            if failure not in seen:
+                seen.add(failure)
+                reasons.append(failure)
+        return reasons[:20] or ["no host can be upgraded under the current limits"]
+
+
+_MOVES = frozenset({ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE})

@@ -1,0 +1,166 @@
+"""The ``optimized`` strategy: a search over wave composition, order and placement.
+
+Each candidate is a host order; the wave builder turns it into a plan with
+explicit targets (already upgraded hosts first, so nothing moves twice where
+capacity allows) and VNF-first actions. Candidates are scored by ``scorer``
+(seconds, lower is better: the fast estimate by default, the simulator when
+the caller passes one) and improved by local moves until the time budget
+runs out. Ties go to the plan that moves fewer servers twice, then to the
+one with less expected VNF outage.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from inventory.snapshot import Snapshot
+from planner.capacity import parkable
+from planner.errors import NoPlanError
+from planner.estimate import estimate_duration
+from planner.options import PlanOptions
+from planner.plan import MOVING_ACTIONS, Plan
+from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
+from planner.timing import Timings
+
+Scorer = Callable[[Plan], float]
+
+
+def moved_twice(plan: Plan) -> int:
+    """Servers that the plan migrates more than once."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for _, _, action in plan.actions():
+        if action.kind in MOVING_ACTIONS:
+            (twice if action.server in seen else seen).add(action.server)
+    return len(twice)
+
+
+def expected_outage_s(builder: WaveBuilder, plan: Plan) -> float:
+    by_name = builder.snapshot.server_by_name
+    return sum(
+        builder.expected_outage(by_name[a.server], a.kind) for _, _, a in plan.actions()
+    )
+
+
+def seed_orders(snapshot: Snapshot, options: PlanOptions, timings: Timings) -> list[list[str]]:
+    """Starting points: light hosts first (they become targets early), heavy first, zones interleaved."""
+    hosts = hosts_to_upgrade(snapshot)
+    by_host = snapshot.servers_by_host
+    movable = {
+        h: sum(s.ram_mib for s in by_host.get(h, ()) if not parkable(snapshot, s, options))
+        for h in hosts
+    }
+    light_first = sorted(hosts, key=lambda h: (movable[h], h))
+    az = snapshot.host_by_name
+    zones: dict[str, list[str]] = {}
+    for h in light_first:
+        zones.setdefault(az[h].az, []).append(h)
+    interleaved = [h for group in _round_robin(list(zones.values())) for h in group]
+    # Hosts in the tightest VNF cliques first, as graph colouring does.
+    vnf_of = snapshot.vnf_of_server
+    tightness = {
+        h: sum(
+            len(vnf_of[s.name].members) / max(1, vnf_of[s.name].max_impacted)
+            for s in by_host.get(h, ())
+            if s.name in vnf_of
+        )
+        for h in hosts
+    }
+    hardest_first = sorted(hosts, key=lambda h: (-tightness[h], h))
+    return [hardest_first, light_first, interleaved, sorted(hosts, key=lambda h: (-movable[h], h))]
+
+
+def _round_robin(groups: list[list[str]]) -> list[list[str]]:
+    out: list[list[str]] = []
+    for i in range(max((len(g) for g in groups), default=0)):
+        out.append([g[i] for g in groups if i < len(g)])
+    return out
+
+
+def _perturb(order: list[str], plan: Plan, rng: random.Random) -> list[str]:
+    """A neighbour of ``order``: regroup the plan's waves, or move hosts around.
+
+    Regrouping (the waves' hosts, wave by wave, waves shuffled) is the
+    iterated greedy of graph colouring: first-fit over it never needs more
+    waves than the plan it came from, and often fewer.
+    """
+    order = list(order)
+    n = len(order)
+    if n < 2:
+        return order
+    move = rng.random()
+    if move < 0.3:
+        waves = [list(w.host_names) for w in plan.waves]
+        if rng.random() < 0.5:
+            waves.sort(key=len)
+        else:
+            rng.shuffle(waves)
+        return [h for wave in waves for h in wave]
+    move = rng.random()
+    i, j = sorted(rng.sample(range(n), 2))
+    if move < 0.4:
+        order[i], order[j] = order[j], order[i]
+    elif move < 0.7:
+        order.insert(i, order.pop(j))
+    else:
+        order[i : j + 1] = reversed(order[i : j + 1])
+    return order
+
+
+def optimized(
+    snapshot: Snapshot,
+    options: PlanOptions,
+    *,
+    scorer: Scorer | None = None,
+    timings: Timings | None = None,
+    **_: object,
+) -> Plan:
+    timings = timings or Timings()
+    deadline = time.monotonic() + options.time_budget_s
+    builder = WaveBuilder(
+        snapshot,
+        options,
+        WaveRules(
+            max_hosts=options.hosts_per_wave,
+            explicit_targets=True,
+            vnf_first=True,
+            one_group_member_per_wave=False,
+        ),
+        timings,
+    )
+    if scorer is None:
+
+        def scorer(plan: Plan) -> float:
+            return estimate_duration(snapshot, plan, timings, options.concurrent_migrations)
+
+    def rank(plan: Plan) -> tuple[float, int, float]:
+        return (round(scorer(plan), 3), moved_twice(plan), expected_outage_s(builder, plan))
+
+    best: tuple[tuple[float, int, float], list[str], Plan] | None = None
+    failure: NoPlanError | None = None
+    for order in seed_orders(snapshot, options, timings):
+        try:
+            plan = builder.build(order, "optimized")
+        except NoPlanError as exc:
+            failure = failure or exc
+            continue
+        score = rank(plan)
+        if best is None or score < best[0]:
+            best = (score, order, plan)
+    if best is None:
+        assert failure is not None
+        raise failure
+    rng = random.Random(options.seed)
+    while time.monotonic() < deadline and len(best[1]) > 1:
+        order = _perturb(best[1], best[2], rng)
+        try:
+            plan = builder.build(order, "optimized")
+        except NoPlanError:
+            continue
+        score = rank(plan)
+        if score <= best[0]:
+            best = (score, order, plan)
+    return best[2]
+

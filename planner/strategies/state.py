@@ -1,0 +1,135 @@
+"""The strategies' working model of the cloud while a plan is built.
+
+Mutable and private to the strategies (the validator keeps its own). It
+tracks where each server is, what each host has in use, which hosts are
+upgraded and which hard anti-affinity groups have a member on each host.
+Tentative placements are journaled so that a host that does not fit into a
+wave can be rolled back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from inventory.snapshot import GroupPolicy, Host, Server, Snapshot
+from planner.capacity import can_receive, capacity, demand
+from planner.versions import can_live_migrate, needs_upgrade, upgraded_versions
+
+
+class CloudState:
+    def __init__(self, snapshot: Snapshot):
+        self.snapshot = snapshot
+        self.hosts: dict[str, Host] = dict(snapshot.host_by_name)
+        self.cap = {name: capacity(h) for name, h in self.hosts.items()}
+        self.used: dict[str, list[float]] = {name: [0.0, 0.0, 0.0] for name in self.hosts}
+        self.location: dict[str, str] = {}
+        # Insertion-ordered sets of server names per host.
+        self.on_host: dict[str, dict[str, None]] = {name: {} for name in self.hosts}
+        self.versions = {name: dict(h.versions) for name, h in self.hosts.items()}
+        self.upgraded = {name for name, h in self.hosts.items() if not needs_upgrade(h, snapshot.target)}
+        self.receives = {name for name, h in self.hosts.items() if can_receive(h)}
+        self.anti_groups: dict[str, tuple[str, ...]] = {}
+        for group in snapshot.server_groups:
+            if group.policy == GroupPolicy.ANTI_AFFINITY:
+                for member in group.members:
+                    self.anti_groups[member] = (*self.anti_groups.get(member, ()), group.name)
+        self.soft_groups: dict[str, tuple[str, ...]] = {}
+        for group in snapshot.server_groups:
+            if group.policy == GroupPolicy.SOFT_ANTI_AFFINITY:
+                for member in group.members:
+                    self.soft_groups[member] = (*self.soft_groups.get(member, ()), group.name)
+        self.groups_on: dict[str, Counter[str]] = {name: Counter() for name in self.hosts}
+        self.soft_on: dict[str, Counter[str]] = {name: Counter() for name in self.hosts}
+        self.vnf_of = {server: vnf.name for server, vnf in snapshot.vnf_of_server.items()}
+        self.vnfs_on: dict[str, Counter[str]] = {name: Counter() for name in self.hosts}
+        self._journal: list[tuple[str, str, str]] = []
+        for server in snapshot.servers:
+            if server.host in self.hosts:
+                self._put(server, server.host)
+
+    # -- bookkeeping -------------------------------------------------------
+    def _put(self, server: Server, host: str) -> None:
+        need = demand(server)
+        used = self.used[host]
+        for i in range(3):
+            used[i] += need[i]
+        self.location[server.name] = host
+        self.on_host[host][server.name] = None
+        for g in self.anti_groups.get(server.name, ()):
+            self.groups_on[host][g] += 1
+        for g in self.soft_groups.get(server.name, ()):
+            self.soft_on[host][g] += 1
+        if server.name in self.vnf_of:
+            self.vnfs_on[host][self.vnf_of[server.name]] += 1
+
+    def _take(self, server: Server, host: str) -> None:
+        need = demand(server)
+        used = self.used[host]
+        for i in range(3):
+            used[i] -= need[i]
+        del self.on_host[host][server.name]
+        for g in self.anti_groups.get(server.name, ()):
+            self.groups_on[host][g] -= 1
+        for g in self.soft_groups.get(server.name, ()):
+            self.soft_on[host][g] -= 1
+        if server.name in self.vnf_of:
+            self.vnfs_on[host][self.vnf_of[server.name]] -= 1
+
+    def move(self, server: Server, target: str) -> None:
+        source = self.location[server.name]
+        self._take(server, source)
+        self._put(server, target)
+        self._journal.append((server.name, source, target))
+
+    def mark(self) -> int:
+        return len(self._journal)
+
+    def rollback(self, mark: int) -> None:
+        while len(self._journal) > mark:
+            name, source, target = self._journal.pop()
+            server = self.snapshot.server_by_name[name]
+            self._take(server, target)
+            self._put(server, source)
+
+    def commit(self) -> None:
+        self._journal.clear()
+
+    def upgrade(self, host: str) -> None:
+        self.versions[host] = upgraded_versions(self.hosts[host], self.snapshot.target)
+        self.upgraded.add(host)
+
+    # -- questions ----------------------------------------------------------
+    def servers_on(self, host: str) -> list[Server]:
+        by_name = self.snapshot.server_by_name
+        return [by_name[name] for name in self.on_host[host]]
+
+    def free_ram(self, host: str) -> float:
+        return self.cap[host][1] - self.used[host][1]
+
+    def fits(self, server: Server, host: str) -> bool:
+        need = demand(server)
+        cap, used = self.cap[host], self.used[host]
+        return all(used[i] + need[i] <= cap[i] + 1e-9 for i in range(3))
+
+    def soft_conflicts(self, server: Server, host: str) -> int:
+        """Members of the server's soft-anti-affinity groups already on ``host``."""
+        soft_on = self.soft_on[host]
+        return sum(soft_on[g] for g in self.soft_groups.get(server.name, ()))
+
+    def joins_own_vnf(self, server: Server, host: str) -> bool:
+        """True when ``host`` already runs another member of the server's VNF.
+
+        Two members on one host would go down together at that host's
+        upgrade: the strategies never create that.
+        """
+        vnf = self.vnf_of.get(server.name)
+        return vnf is not None and self.vnfs_on[host][vnf] > 0
+
+    def can_host(self, server: Server, source: str, target: str, live: bool) -> bool:
+        """Nova's filters for a destination (the wave's own exclusions aside)."""
+        if target == source or target not in self.receives or not self.fits(server, target):
+            return False
+        groups_on = self.groups_on[target]
+        if any(groups_on[g] for g in self.anti_groups.get(server.name, ())):
+            return False
+        return not live or can_live_migrate(self.versions[source], self.versions[target])
