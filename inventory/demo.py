@@ -6,23 +6,27 @@
 What it builds, and the guarantees the rest of the project may rely on:
 
 - up to three availability zones (``az1``...), each split into ``dpdk``,
-  ``sriov`` and ``general`` host aggregates once it has six hosts or more;
+  ``sriov`` and ``general`` host aggregates once it has twelve hosts or more;
   hosts named ``cmp-az1-001``, of three hardware generations, every
   nova-compute service enabled and up;
 - every host one release behind the target (``2026.1`` -> ``2026.2``): each
   component one MINOR behind, nova-compute and the network agent one MAJOR;
   a few hosts carry a hotfix PATCH; the control plane is already at target;
 - VNFs of the three HA models (active-standby pairs, n+m pools, singletons
-  of model ``none``), each VNF inside one AZ; every VNF of two members or
-  more has an anti-affinity (sometimes soft-anti-affinity) server group, and
-  its members always run on distinct hosts;
+  of model ``none``), each VNF inside one aggregate of one AZ (data-plane
+  VNFs on dpdk or sriov hosts); every VNF of two members or more has an
+  anti-affinity (sometimes soft-anti-affinity) server group, and its members
+  always run on distinct hosts, leaving a host of the aggregate free of them;
 - every host respects its capacity (vCPU, RAM and disk times their
-  allocation ratios), and in every AZ the free capacity is at least the
-  capacity of its ``wave_hosts`` largest hosts (``ceil(5%)`` of the cloud's
-  hosts, at most all but one host of the AZ), for vCPU, RAM and disk: so the
-  rest of the AZ can take in the servers of any one host, or of any wave of
-  that many hosts;
-- about 64-70 % of the RAM in use (less in tiny AZs, where redundancy caps it).
+  allocation ratios) and uses at most 90% of its RAM; in every AZ the free
+  capacity is at least the capacity of its ``wave_hosts`` largest hosts
+  (``ceil(5%)`` of the cloud's hosts, at most all but one host of the AZ),
+  for vCPU, RAM and disk: so the rest of the AZ can take in the servers of
+  any one host, or of any wave of that many hosts; the same holds inside
+  each aggregate for a wave of 5% of its hosts;
+- about 65-72% of the RAM in use from 36 hosts up (less in small AZs, where
+  redundancy caps it), and the number of servers asked for unless it cannot
+  fit within those limits.
 """
 
 from __future__ import annotations
@@ -94,7 +98,7 @@ def generate(hosts: int, seed: int, servers_per_host: float = 20.0) -> Snapshot:
         raise ValueError("servers_per_host must not be negative")
     rng = random.Random(seed)
     host_list = _hosts(rng, hosts)
-    cloud = _Cloud(host_list, wave_hosts(hosts), ram_target=rng.uniform(0.64, 0.70))
+    cloud = _Cloud(host_list, wave_hosts(hosts), ram_target=rng.uniform(0.66, 0.72))
     servers, groups, vnfs = _Workload(rng, cloud).fill(round(hosts * servers_per_host))
     return Snapshot(
         cloud="demo",
@@ -142,9 +146,10 @@ def _hosts(rng: random.Random, count: int) -> list[Host]:
 
 def _aggregate_kinds(size: int) -> list[str]:
     """Kinds of host of one AZ, in rack order: dpdk, then sriov, then general."""
-    if size < 6:
+    if size < 12:
         return ["general"] * size
-    counts = {kind: max(1, round(share * size)) for kind, share in AGGREGATE_SHARES.items()}
+    # Three hosts at least: an aggregate of two could only ever be half full.
+    counts = {kind: max(3, round(share * size)) for kind, share in AGGREGATE_SHARES.items()}
     return ["dpdk"] * counts["dpdk"] + ["sriov"] * counts["sriov"] + ["general"] * (
         size - counts["dpdk"] - counts["sriov"]
     )
@@ -162,73 +167,94 @@ def _components(rng: random.Random) -> tuple[Component, ...]:
 
 
 class _Cloud:
-    """Free capacity per host and per AZ while servers are being placed.
+    """Free capacity per host, per aggregate and per AZ while servers are being placed.
 
-    Per AZ, placements stop short of a budget: the RAM target, and for every
-    resource the reserve that must stay free (the capacity of the AZ's
-    ``wave`` largest hosts) so that any wave of that many hosts can be drained.
+    A VNF runs in one *pool*: the hosts of one aggregate kind (dpdk, sriov,
+    general) in one AZ; where an AZ has no such aggregate, its general hosts.
+    Both the pool and its AZ have a budget that placements stay within: for
+    every resource the reserve that must stay free (the capacity of the
+    largest hosts, at most all hosts but one) so that any wave of that many
+    hosts can be drained into the rest: a wave of the cloud (``wave`` hosts)
+    into the rest of the AZ, and a wave of the pool (5% of its hosts) into the
+    rest of the pool. RAM also has a softer limit, the target share in use,
+    which placements may pass once ``overflow`` is set (so that the last
+    servers asked for still find room).
     """
 
     def __init__(self, hosts: list[Host], wave: int, ram_target: float):
         self.hosts = hosts
         self.capacity = [(h.vcpu_capacity, h.ram_capacity_mib, h.disk_capacity_gib) for h in hosts]
         self.free = [list(c) for c in self.capacity]
-        self.zones: dict[str, list[int]] = {}
-        self.by_aggregate: dict[tuple[str, str], list[int]] = {}
+        self.overflow = False
+        # Keys: an AZ name, or (AZ, aggregate kind) for a pool.
+        self.members: dict[str | tuple[str, str], list[int]] = {}
         for index, host in enumerate(hosts):
-            self.zones.setdefault(host.az, []).append(index)
             kind = host.aggregates[0].rsplit("-", 1)[1]
-            self.by_aggregate.setdefault((host.az, kind), []).append(index)
-        # budget[az][r]: how much of resource r may still be allocated in the AZ.
-        self.budget: dict[str, list[float]] = {}
-        for az, members in self.zones.items():
-            reserve_hosts = min(wave, len(members) - 1)
-            left = []
-            for r in range(3):
-                caps = sorted((self.capacity[i][r] for i in members), reverse=True)
-                total = sum(caps)
-                allowed = total - sum(caps[:reserve_hosts])
-                if r == 1:
-                    allowed = min(allowed, ram_target * total)
-                left.append(allowed)
-            self.budget[az] = left
+            self.members.setdefault(host.az, []).append(index)
+            self.members.setdefault((host.az, kind), []).append(index)
+        # An AZ keeps room for a wave of the cloud, a pool for a wave of its own size.
+        self.budget = {
+            key: self._budget(
+                members, wave if isinstance(key, str) else wave_hosts(len(members)), ram_target
+            )
+            for key, members in self.members.items()
+        }
+
+    def _budget(self, members: list[int], wave: int, ram_target: float) -> list[float]:
+        """What may still be allocated: [vCPUs, RAM up to the target, disk, RAM]."""
+        reserve_hosts = min(wave, len(members) - 1)
+        left = []
+        for r in range(3):
+            caps = sorted((self.capacity[i][r] for i in members), reverse=True)
+            left.append(sum(caps) - sum(caps[:reserve_hosts]))
+        ram_total = sum(self.capacity[i][1] for i in members)
+        return [left[0], min(left[1], ram_target * ram_total), left[2], left[1]]
 
     def ram_left(self) -> float:
-        return sum(b[1] for b in self.budget.values())
+        """RAM that placements may still take: an AZ's pools may have less than the AZ."""
+        pools: dict[str, float] = {}
+        for key, left in self.budget.items():
+            if not isinstance(key, str):
+                pools[key[0]] = pools.get(key[0], 0.0) + left[1]
+        return sum(min(left[1], pools[az]) for az, left in self.budget.items() if isinstance(az, str))
 
-    def pick_zone(self, rng: random.Random, flavor: Flavor, count: int) -> str | None:
-        """An AZ whose budget takes ``count`` servers of ``flavor``, weighted by RAM left.
+    def pick_pool(
+        self, rng: random.Random, aggregate: str, flavor: Flavor, count: int
+    ) -> tuple[str, str] | None:
+        """A pool of the aggregate kind whose budgets take ``count`` servers of ``flavor``.
 
-        The AZ needs two hosts for a VNF of two members or more (a bigger pool
-        is then cut down to fit the AZ, see _Workload._add).
+        Pools are weighted by the RAM they have left. A VNF of two members or
+        more needs a pool of two hosts (a bigger pool is cut down to fit, see
+        _Workload._add).
         """
-        need = (flavor.vcpus * count, flavor.ram_mib * count, flavor.disk_gib * count)
-        zones = [
-            az
-            for az, left in self.budget.items()
-            if len(self.zones[az]) >= min(count, 2) and all(need[r] <= left[r] for r in range(3))
-        ]
-        if not zones:
+        ram = 3 if self.overflow else 1
+        need = {0: flavor.vcpus * count, ram: flavor.ram_mib * count, 2: flavor.disk_gib * count}
+        pools = []
+        for az in (key for key in self.members if isinstance(key, str)):
+            pool = (az, aggregate) if (az, aggregate) in self.members else (az, "general")
+            if len(self.members[pool]) >= min(count, 2) and all(
+                amount <= min(self.budget[pool][r], self.budget[az][r])
+                for r, amount in need.items()
+            ):
+                pools.append(pool)
+        if not pools:
             return None
-        return rng.choices(zones, weights=[self.budget[az][1] for az in zones])[0]
+        return rng.choices(pools, weights=[self.budget[pool][ram] + 1 for pool in pools])[0]
 
     def place(
-        self, rng: random.Random, az: str, aggregate: str, flavor: Flavor, count: int
+        self, rng: random.Random, pool: tuple[str, str], flavor: Flavor, count: int
     ) -> list[int] | None:
-        """``count`` distinct hosts of the AZ for one server each, or None.
+        """``count`` distinct hosts of the pool for one server each, or None.
 
-        Prefers the VNF's aggregate; among a few random candidates (the
-        "power of d choices"), takes the emptiest, so that hosts fill evenly
-        but not identically.
+        Among a few random candidates (the "power of d choices") takes the
+        emptiest, so that hosts fill evenly but not identically.
         """
         need = (flavor.vcpus, flavor.ram_mib, flavor.disk_gib)
-        pool = self.by_aggregate.get((az, aggregate), [])
-        if len(pool) < count:
-            pool = self.zones[az]
-        sample = rng.sample(pool, min(len(pool), count + 3))
+        hosts = self.members[pool]
+        sample = rng.sample(hosts, min(len(hosts), count + 3))
         fitting = [i for i in sample if self._fits(i, need)]
         if len(fitting) < count:
-            fitting = [i for i in self.zones[az] if self._fits(i, need)]
+            fitting = [i for i in hosts if self._fits(i, need)]
             if len(fitting) < count:
                 return None
         fitting.sort(key=lambda i: self.free[i][1] / self.capacity[i][1], reverse=True)
@@ -236,8 +262,9 @@ class _Cloud:
         for i in chosen:
             for r in range(3):
                 self.free[i][r] -= need[r]
-        for r in range(3):
-            self.budget[az][r] -= need[r] * count
+        for key in (pool, pool[0]):
+            for r, amount in enumerate((*need, need[1])):
+                self.budget[key][r] -= amount * count
         return chosen
 
     def _fits(self, index: int, need: tuple[int, int, int]) -> bool:
@@ -303,21 +330,29 @@ class _Workload:
         self.numbers: dict[str, int] = {}
         chooser = _FlavorChooser()
         by_model = {m: [t for t in VNF_TYPES if t.ha_model is m] for m in HaModel}
-        # The first VNFs cover every HA model, so that even a tiny cloud has them all.
-        forced = [self.rng.choice(by_model[m]) for m in HaModel]
+        # The first VNFs cover every HA model, so that even a tiny cloud has them
+        # all; the singleton first, and the pool last, as it can shrink to fit.
+        order = (HaModel.NONE, HaModel.ACTIVE_STANDBY, HaModel.N_PLUS_M)
+        forced = [self.rng.choice(by_model[m]) for m in order]
         weights = [t.weight for t in VNF_TYPES]
         misses = 0
         while len(self.servers) < wanted and misses < _MAX_MISSES:
             left = wanted - len(self.servers)
             vnf_type = forced.pop(0) if forced else self.rng.choices(VNF_TYPES, weights)[0]
             size = self._size(vnf_type)
-            if size > left:
+            if size > left and vnf_type.ha_model is HaModel.N_PLUS_M and left >= 2:
+                size = left
+            elif size > left:
                 vnf_type, size = self.rng.choice(by_model[HaModel.NONE]), 1
-            flavor = chooser.choose(self.rng, vnf_type, self.cloud.ram_left() / left)
+            # Aim a little short of the budget so that the last servers still fit.
+            flavor = chooser.choose(self.rng, vnf_type, 0.96 * self.cloud.ram_left() / left)
             if not self._add(vnf_type, flavor, size):
                 smallest = min((FLAVORS[n] for n, _ in vnf_type.flavors), key=lambda f: f.ram_mib)
                 if flavor is smallest or not self._add(vnf_type, smallest, size):
                     misses += 1
+                    # The RAM target is full before the count: pass it, within the reserve.
+                    if misses >= _MAX_MISSES // 2:
+                        self.cloud.overflow = True
                     continue
             misses = 0
         return self.servers, self.groups, self.vnfs
@@ -330,15 +365,15 @@ class _Workload:
 
     def _add(self, vnf_type: VnfType, flavor: Flavor, size: int) -> bool:
         rng, cloud = self.rng, self.cloud
-        az = cloud.pick_zone(rng, flavor, size)
-        if az is None:
+        pool = cloud.pick_pool(rng, vnf_type.aggregate, flavor, size)
+        if pool is None:
             return False
-        zone_hosts = len(cloud.zones[az])
+        pool_hosts = len(cloud.members[pool])
         # A member must be able to move away from a host without meeting a
-        # sibling: a pool keeps at least one host of its AZ free of members.
-        if size > 2 and size > zone_hosts - 1:
-            size = max(2, zone_hosts - 1)
-        placed = cloud.place(rng, az, vnf_type.aggregate, flavor, size)
+        # sibling: a VNF leaves at least one host of its pool free of members.
+        if size > 2 and size > pool_hosts - 1:
+            size = max(2, pool_hosts - 1)
+        placed = cloud.place(rng, pool, flavor, size)
         if placed is None:
             return False
         number = self.numbers[vnf_type.kind] = self.numbers.get(vnf_type.kind, 0) + 1
@@ -350,7 +385,7 @@ class _Workload:
         self.vnfs.append(self._vnf(vnf_name, vnf_type, names))
         if size > 1:
             # Pairs on a two-host AZ could not move anywhere under a hard policy.
-            soft = zone_hosts <= size or rng.random() < 0.2
+            soft = pool_hosts <= size or rng.random() < 0.2
             policy = GroupPolicy.SOFT_ANTI_AFFINITY if soft else GroupPolicy.ANTI_AFFINITY
             self.groups.append(ServerGroup(f"sg-{vnf_name}", policy, tuple(names)))
         return True

@@ -2,7 +2,9 @@
 
 Plain data, tuned so that ~20 servers per host fill ~2/3 of the RAM of a
 typical host, and so that the mix looks like a telco cloud: signalling and
-databases on general hosts, data plane on DPDK and SR-IOV hosts.
+databases on general hosts, data plane on DPDK and SR-IOV hosts. Data-plane
+flavors carry 4 GiB per vCPU (hugepages) so that their hosts, at a CPU
+allocation ratio of 2, fill up by RAM like the others rather than by vCPU.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ FLAVORS = {
         Flavor(f"nfv.{vcpus}c{ram}g", vcpus, ram * 1024, disk)
         for vcpus, ram, disk in (
             (2, 4, 20), (4, 8, 40), (4, 16, 40), (8, 16, 40), (8, 32, 80),
-            (16, 32, 80), (16, 64, 100), (32, 64, 100), (32, 128, 160),
+            (16, 32, 80), (16, 64, 100), (32, 128, 160),
         )
     )
 }
@@ -159,29 +161,34 @@ class VnfType:
 _AS, _NM, _NONE = HaModel.ACTIVE_STANDBY, HaModel.N_PLUS_M, HaModel.NONE
 
 VNF_TYPES: tuple[VnfType, ...] = (
-    VnfType("sbc", _AS, DATAPLANE, "sriov", (("nfv.8c16g", 2), ("nfv.16c32g", 1)), 3, (5,),
+    VnfType("sbc", _AS, DATAPLANE, "sriov",
+            (("nfv.4c16g", 2), ("nfv.8c32g", 2), ("nfv.16c64g", 1)), 3, (5,),
             unmigratable_share=1.0, unmigratable_reason=SRIOV_REASON),
-    VnfType("vfw", _AS, DATAPLANE, "dpdk", (("nfv.8c16g", 1), ("nfv.16c32g", 1)), 2, (5, 15)),
-    VnfType("amf", _AS, CONTROL, "general", (("nfv.8c32g", 2), ("nfv.16c64g", 1)), 3, (5,)),
+    VnfType("vfw", _AS, DATAPLANE, "dpdk",
+            (("nfv.4c16g", 1), ("nfv.8c32g", 1), ("nfv.16c64g", 0.5)), 1.5, (5, 15)),
+    VnfType("amf", _AS, CONTROL, "general",
+            (("nfv.4c16g", 2), ("nfv.8c32g", 2), ("nfv.16c32g", 0.5), ("nfv.16c64g", 0.5)), 3,
+            (5,)),
     VnfType("hss", _AS, DATABASE, "general",
-            (("nfv.8c32g", 1), ("nfv.16c64g", 2), ("nfv.32c128g", 1)), 2, (5, 15)),
+            (("nfv.8c32g", 2), ("nfv.16c64g", 1), ("nfv.32c128g", 0.3)), 1, (5, 15)),
     VnfType("lb", _AS, CONTROL, "general", (("nfv.2c4g", 1), ("nfv.4c8g", 2)), 3, (5,)),
     VnfType("upf", _NM, DATAPLANE, "dpdk",
-            (("nfv.16c32g", 1), ("nfv.16c64g", 2), ("nfv.32c128g", 1)), 2, (15,),
+            (("nfv.8c32g", 2), ("nfv.16c64g", 1.5), ("nfv.32c128g", 0.5)), 1, (15,),
             pool=(2, 6, 1, 2), unmigratable_share=0.5,
             unmigratable_reason="dedicated CPU pinning (hw:cpu_policy=dedicated)"),
     VnfType("ims", _NM, CONTROL, "general",
-            (("nfv.4c8g", 2), ("nfv.4c16g", 2), ("nfv.8c16g", 1)), 4, (15, 25),
+            (("nfv.2c4g", 1), ("nfv.4c8g", 2), ("nfv.4c16g", 2), ("nfv.8c16g", 1)), 4, (15, 25),
             pool=(2, 8, 1, 2)),
     VnfType("pcf", _NM, DATABASE, "general", (("nfv.4c16g", 2), ("nfv.8c32g", 1)), 2, (15,),
             pool=(2, 4, 1, 1)),
     VnfType("dns", _NM, CONTROL, "general", (("nfv.2c4g", 1),), 2, (25,), pool=(2, 4, 1, 2)),
     VnfType("cdr", _NM, DATABASE, "general", (("nfv.4c16g", 1), ("nfv.8c32g", 1)), 2, (25,),
             pool=(2, 4, 1, 2)),
-    VnfType("oam", _NONE, MGMT, "general", (("nfv.4c8g", 2), ("nfv.8c16g", 1)), 6, (25,),
+    VnfType("oam", _NONE, MGMT, "general",
+            (("nfv.2c4g", 1), ("nfv.4c8g", 2), ("nfv.8c16g", 1)), 6, (25,),
             unmigratable_share=0.3,
             unmigratable_reason="local ephemeral disk, block migration not allowed"),
-    VnfType("ems", _NONE, MGMT, "general", (("nfv.8c16g", 1), ("nfv.8c32g", 1)), 4, (15, 25)),
-    VnfType("probe", _NONE, DATAPLANE, "sriov", (("nfv.4c8g", 1),), 2, (25,),
+    VnfType("ems", _NONE, MGMT, "general", (("nfv.8c16g", 1), ("nfv.8c32g", 1)), 3, (15, 25)),
+    VnfType("probe", _NONE, DATAPLANE, "sriov", (("nfv.4c16g", 1),), 2, (25,),
             unmigratable_share=1.0, unmigratable_reason=SRIOV_REASON),
 )
