@@ -186,9 +186,9 @@ VNF_TYPES: tuple[VnfType, ...] = (
             pool=(2, 4, 1, 2)),
     VnfType("oam", _NONE, MGMT, "general",
             (("nfv.2c4g", 1), ("nfv.4c8g", 2), ("nfv.8c16g", 1)), 6, (25,),
-            unmigratable_share=0.3,
+            unmigratable_share=0.1,
             unmigratable_reason="local ephemeral disk, block migration not allowed"),
     VnfType("ems", _NONE, MGMT, "general", (("nfv.8c16g", 1), ("nfv.8c32g", 1)), 3, (15, 25)),
-    VnfType("probe", _NONE, DATAPLANE, "sriov", (("nfv.4c16g", 1),), 2, (25,),
+    VnfType("probe", _NONE, DATAPLANE, "sriov", (("nfv.4c16g", 1),), 1, (25,),
             unmigratable_share=1.0, unmigratable_reason=SRIOV_REASON),
 )
