@@ -9,10 +9,10 @@ from django.core.checks import Error, Tags, Warning, register
 @register(Tags.compatibility, deploy=False)
 def check_task_backend(app_configs, **kwargs):
     problems = []
-    if settings.TASK_BACKEND not in {"thread", "celery"}:
+    if settings.TASK_BACKEND not in {"thread", "celery", "inline"}:
         problems.append(
             Error(
-                f"TASK_BACKEND={settings.TASK_BACKEND!r} is not one of 'thread', 'celery'.",
+                f"TASK_BACKEND={settings.TASK_BACKEND!r} is not one of thread, celery, inline.",
                 id="escalator.E001",
             )
         )

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "channels",
     "escalator_site",
     "inventory",
+    "planner",
+    "executor",
+    "sandbox",
 ]
 
 MIDDLEWARE = [

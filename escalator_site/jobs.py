@@ -1,0 +1,57 @@
+"""Background work: the same task code in the web process or on Celery workers.
+
+``TASK_BACKEND`` picks where ``submit`` runs a task:
+
+- ``thread`` (embedded default): a small thread pool in the web process;
+- ``celery``: a Celery worker, through the broker (REDIS_URL);
+- ``inline``: at once, in the caller (tests and management commands).
+
+Long work never runs in a request: views call ``submit`` and return where to
+watch progress.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from celery import shared_task
+from django.conf import settings
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+_pool: ThreadPoolExecutor | None = None
+
+
+def background(name: str):
+    """Declare a background task (a Celery shared task usable in every backend)."""
+    return shared_task(name=name, acks_late=True, reject_on_worker_lost=True)
+
+
+def submit(task, *args) -> Future | None:
+    backend = settings.TASK_BACKEND
+    if backend == "celery":
+        task.apply_async(args=args)
+        return None
+    if backend == "inline":
+        task.run(*args)
+        return None
+    return _thread_pool().submit(_run_in_thread, task, args)
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="escalator-job")
+    return _pool
+
+
+def _run_in_thread(task, args) -> None:
+    close_old_connections()
+    try:
+        task.run(*args)
+    except Exception:
+        # The task records its own failure; this only keeps the thread alive and logged.
+        logger.exception("background task %s%r failed", task.name, args)
+    finally:
+        close_old_connections()
