@@ -125,7 +125,7 @@ DATABASE = Profile(
 # Hugepages are touched at boot: a data-plane VM uses almost all its RAM.
 DATAPLANE = Profile(
     used_share=(0.85, 0.98), working_set_share=(0.2, 0.5), dirty_median=60.0,
-    heavy_share=0.95, wild_share=0.05,
+    heavy_share=0.6, wild_share=0.05,
 )
 
 SRIOV_REASON = "SR-IOV direct port (PCI passthrough)"
