@@ -162,7 +162,7 @@ _AS, _NM, _NONE = HaModel.ACTIVE_STANDBY, HaModel.N_PLUS_M, HaModel.NONE
 
 VNF_TYPES: tuple[VnfType, ...] = (
     VnfType("sbc", _AS, DATAPLANE, "sriov",
-            (("nfv.4c16g", 2), ("nfv.8c32g", 2), ("nfv.16c64g", 1)), 3, (5,),
+            (("nfv.4c16g", 2), ("nfv.8c32g", 2), ("nfv.16c64g", 1)), 4, (5,),
             unmigratable_share=1.0, unmigratable_reason=SRIOV_REASON),
     VnfType("vfw", _AS, DATAPLANE, "dpdk",
             (("nfv.4c16g", 1), ("nfv.8c32g", 1), ("nfv.16c64g", 0.5)), 1.5, (5, 15)),
