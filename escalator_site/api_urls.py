@@ -3,8 +3,10 @@
 from rest_framework.routers import DefaultRouter
 
 from inventory.api.urls import register as register_inventory
+from planner.api.urls import register as register_planner
 
 router = DefaultRouter()
 register_inventory(router)
+register_planner(router)
 
 urlpatterns = router.urls

@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from planner.consumers import SimulationProgressConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/simulations/<int:pk>/", SimulationProgressConsumer.as_asgi()),
+]

@@ -160,3 +160,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Monte Carlo fan-out: worker processes per simulation (1 = in the task's own process).
+SIMULATION_PROCESSES = env_int("SIMULATION_PROCESSES", 1)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.shortcuts import render
 
 from inventory.services import CloudNotFound, cloud_overview
+from planner.choices import PlanState
+from planner.models import Plan, PrecheckRun
 
 
 @login_required
@@ -14,4 +17,24 @@ def dashboard(request):
         overview = cloud_overview()
     except CloudNotFound as exc:
         overview = {"missing": str(exc)}
-    return render(request, "dashboard.html", {"overview": overview})
+    by_state = dict(Plan.objects.values_list("state").annotate(n=Count("id")))
+    context = {
+        "overview": overview,
+        "precheck": PrecheckRun.objects.first(),
+        "plans_by_state": [(value, label, by_state.get(value, 0)) for value, label in PlanState.choices],
+        "recent_plans": Plan.objects.select_related("author").order_by("-updated")[:8],
+        "executions": _executions_in_progress(),
+    }
+    return render(request, "dashboard.html", context)
+
+
+def _executions_in_progress() -> list:
+    try:
+        from executor.models import Execution
+    except ImportError:  # the executor app ships its models separately
+        return []
+    active = getattr(Execution, "ACTIVE_STATES", None)
+    queryset = Execution.objects.select_related("plan").order_by("-pk")
+    if active:
+        queryset = queryset.filter(state__in=active)
+    return list(queryset[:5])

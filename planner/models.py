@@ -114,3 +114,22 @@ class Simulation(models.Model):
     @property
     def group(self) -> str:
         return f"simulation-{self.pk}"
+
+
+class PrecheckRun(models.Model):
+    """The pre-check of a cloud at one moment, item by item."""
+
+    cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="prechecks")
+    at = models.DateTimeField(auto_now_add=True)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    ok = models.BooleanField()
+    counts = models.JSONField(default=dict)
+    items = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"pre-check of {self.cloud} at {self.at:%Y-%m-%d %H:%M}"

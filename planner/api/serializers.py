@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from planner.models import Plan, PlanEvent, PrecheckRun, Simulation
+
+
+class PlanEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PlanEvent
+        fields = ["at", "actor", "action", "from_state", "to_state", "comment", "content_hash"]
+
+
+class SimulationSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    progress_ws = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Simulation
+        fields = ["id", "plan", "runs", "seed", "params", "state", "done_runs", "summary",
+                  "error", "requested_by", "created", "started", "finished", "content_hash",
+                  "progress_ws"]
+        read_only_fields = fields
+
+    def get_progress_ws(self, simulation) -> str:
+        return f"/ws/simulations/{simulation.pk}/"
+
+
+class SimulationDetailSerializer(SimulationSerializer):
+    class Meta(SimulationSerializer.Meta):
+        fields = [*SimulationSerializer.Meta.fields, "sample_run"]
+        read_only_fields = fields
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    cloud = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = ["id", "name", "cloud", "strategy", "options", "target_release", "state",
+                  "content_hash", "approved_hash", "validation", "lower_bound_s", "author",
+                  "approved_by", "created", "updated"]
+        read_only_fields = fields
+
+
+class PlanDetailSerializer(PlanSerializer):
+    events = PlanEventSerializer(many=True, read_only=True)
+
+    class Meta(PlanSerializer.Meta):
+        fields = [*PlanSerializer.Meta.fields, "content", "events"]
+        read_only_fields = fields
+
+
+class PlanCreateSerializer(serializers.Serializer):
+    strategy = serializers.CharField()
+    options = serializers.DictField(required=False, default=dict)
+    name = serializers.CharField(required=False, allow_blank=True, default="")
+    cloud = serializers.CharField(required=False, allow_null=True, default=None)
+
+
+class PlanContentSerializer(serializers.Serializer):
+    content = serializers.DictField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SimulateSerializer(serializers.Serializer):
+    runs = serializers.IntegerField(min_value=1, max_value=1000, default=20)
+    seed = serializers.IntegerField(default=0)
+    params = serializers.DictField(required=False, default=dict)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PrecheckRunSerializer(serializers.ModelSerializer):
+    cloud = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    run_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PrecheckRun
+        fields = ["id", "cloud", "at", "run_by", "ok", "counts", "items"]
+        read_only_fields = fields

@@ -1,0 +1,241 @@
+"""The plan workflow: create, simulate, submit, approve or reject, execute.
+
+Every state change is a compare-and-set on the plan's row and is written to
+its audit log in the same transaction. An approval is bound to the content
+hash: any change of content afterwards sends the plan back to draft.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from escalator_site.jobs import submit as submit_job
+from inventory import models as inventory_models
+from inventory.services import load_snapshot
+from planner import roles
+from planner.choices import PlanState
+from planner.errors import NoPlanError
+from planner.export import plan_from_dict, plan_to_dict
+from planner.lowerbound import lower_bound
+from planner.models import Plan, PlanEvent, Simulation
+from planner.options import PlanOptions
+from planner.strategies import make_plan
+from planner.tasks import simulate_task
+from planner.validator import validate
+
+
+class WorkflowError(Exception):
+    """A request the workflow refuses; the message says why, to the operator."""
+
+
+class NotAllowed(WorkflowError):
+    pass
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _audit(plan: Plan, user, action: str, old: str, new: str, comment: str = "") -> PlanEvent:
+    return PlanEvent.objects.create(
+        plan=plan, actor=user if user and user.is_authenticated else None, action=action,
+        from_state=old, to_state=new, comment=comment, content_hash=plan.content_hash,
+    )
+
+
+def _transition(plan: Plan, user, action: str, allowed: set[str], new: str,
+                comment: str = "", **changes: Any) -> Plan:
+    """Move ``plan`` to ``new`` only if it is still in one of ``allowed`` (compare-and-set)."""
+    with transaction.atomic():
+        old = plan.state
+        if old not in allowed:
+            raise WorkflowError(
+                f"Cannot {action} a plan that is {old}; it must be "
+                f"{' or '.join(sorted(allowed))}."
+            )
+        updated = Plan.objects.filter(pk=plan.pk, state=old, content_hash=plan.content_hash).update(
+            state=new, updated=timezone.now(), **changes
+        )
+        if updated != 1:
+            raise WorkflowError("The plan changed meanwhile; reload it and try again.")
+        plan.refresh_from_db()
+        _audit(plan, user, action, old, new, comment)
+    return plan
+
+
+def _require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise NotAllowed(f"Your role does not allow you to {what}.")
+
+
+def create_plan(user, strategy: str, options: dict[str, Any] | None = None,
+                name: str = "", cloud: str | None = None) -> Plan:
+    """Plan the stored inventory with a strategy, validate it and store it as a draft."""
+    _require(roles.can_plan(user), "create plans")
+    snapshot = load_snapshot(cloud)
+    try:
+        plan_options = PlanOptions.from_dict(options or {})
+    except (ValueError, TypeError) as exc:
+        raise WorkflowError(f"Options: {exc}") from exc
+    try:
+        pure = make_plan(strategy, snapshot, plan_options)
+    except NoPlanError as exc:
+        raise WorkflowError(f"No {strategy} plan is possible: {exc}") from exc
+    except KeyError as exc:
+        raise WorkflowError(str(exc.args[0]) if exc.args else str(exc)) from exc
+    content = plan_to_dict(pure, snapshot)
+    report = validate(snapshot, pure)
+    bound = lower_bound(snapshot, plan_options)
+    with transaction.atomic():
+        plan = Plan.objects.create(
+            cloud=inventory_models.Cloud.objects.get(name=snapshot.cloud),
+            name=name or f"{strategy} {timezone.now():%Y-%m-%d %H:%M}",
+            strategy=strategy,
+            options=plan_options.to_dict(),
+            target_release=snapshot.target.name,
+            content=content,
+            content_hash=content_hash(content),
+            validation=report.to_dict(),
+            lower_bound_s=bound.value,
+            author=user,
+        )
+        _audit(plan, user, "created", "", PlanState.DRAFT,
+               f"{strategy}: {len(pure.waves)} waves, {report.migrations} migrations")
+    return plan
+
+
+def change_content(plan: Plan, user, content: dict[str, Any], comment: str = "") -> Plan:
+    """Replace a plan's waves and actions; revalidate; any approval is void (back to draft)."""
+    _require(roles.can_plan(user), "change plans")
+    if plan.state in (PlanState.EXECUTING, PlanState.EXECUTED):
+        raise WorkflowError(f"A plan that is {plan.state} cannot change.")
+    snapshot = load_snapshot(plan.cloud)
+    try:
+        pure = plan_from_dict(content)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WorkflowError(f"Plan content: {exc}") from exc
+    new_hash = content_hash(content)
+    if new_hash == plan.content_hash:
+        return plan
+    report = validate(snapshot, pure)
+    with transaction.atomic():
+        old = plan.state
+        updated = Plan.objects.filter(pk=plan.pk, content_hash=plan.content_hash).update(
+            content=content, content_hash=new_hash, validation=report.to_dict(),
+            state=PlanState.DRAFT, approved_by=None, approved_hash="", updated=timezone.now(),
+        )
+        if updated != 1:
+            raise WorkflowError("The plan changed meanwhile; reload it and try again.")
+        plan.refresh_from_db()
+        _audit(plan, user, "changed", old, PlanState.DRAFT,
+               comment or ("content changed; approval withdrawn" if old == PlanState.APPROVED
+                           else "content changed"))
+    return plan
+
+
+def move_host(plan: Plan, user, host: str, wave: int) -> Plan:
+    """Move one host to another wave (1-based; one past the last makes a new wave)."""
+    content = json.loads(json.dumps(plan.content))
+    waves = content["waves"]
+    step = None
+    for w in waves:
+        for candidate in w["hosts"]:
+            if candidate["host"] == host:
+                step = candidate
+                w["hosts"].remove(candidate)
+    if step is None:
+        raise WorkflowError(f"Host {host!r} is not in this plan.")
+    if not 1 <= wave <= len(waves) + 1:
+        raise WorkflowError(f"Wave {wave} does not exist (1 to {len(waves) + 1}).")
+    if wave == len(waves) + 1:
+        waves.append({"hosts": []})
+    waves[wave - 1]["hosts"].append(step)
+    content["waves"] = [w for w in waves if w["hosts"]]
+    return change_content(plan, user, content, f"moved {host} to wave {wave}")
+
+
+def request_simulation(plan: Plan, user, runs: int = 20, seed: int = 0,
+                       params: dict[str, Any] | None = None) -> Simulation:
+    """Queue a Monte Carlo simulation; it runs in the background and reports progress."""
+    _require(roles.can_plan(user), "simulate plans")
+    if not 1 <= runs <= 1000:
+        raise WorkflowError("runs: between 1 and 1000.")
+    from simulator.params import SimParams
+
+    try:
+        SimParams.from_dict(params or {})
+    except (ValueError, TypeError, KeyError) as exc:
+        raise WorkflowError(f"Simulation parameters: {exc}") from exc
+    simulation = Simulation.objects.create(
+        plan=plan, runs=runs, seed=seed, params=params or {}, content_hash=plan.content_hash,
+        requested_by=user,
+    )
+    transaction.on_commit(lambda: submit_job(simulate_task, simulation.pk))
+    return simulation
+
+
+def submit_plan(plan: Plan, user, comment: str = "") -> Plan:
+    _require(roles.can_plan(user), "submit plans")
+    if not plan.is_valid:
+        raise WorkflowError("The validator found violations: fix them before submitting.")
+    return _transition(plan, user, "submitted", {PlanState.SIMULATED}, PlanState.SUBMITTED,
+                       comment)
+
+
+def approve_plan(plan: Plan, user, comment: str = "") -> Plan:
+    _require(roles.can_approve(user), "approve plans")
+    if plan.author_id == user.pk:
+        raise NotAllowed("The author of a plan cannot approve it: another approver must.")
+    return _transition(plan, user, "approved", {PlanState.SUBMITTED}, PlanState.APPROVED,
+                       comment, approved_by=user, approved_hash=plan.content_hash)
+
+
+def reject_plan(plan: Plan, user, comment: str) -> Plan:
+    _require(roles.can_approve(user), "reject plans")
+    if not comment.strip():
+        raise WorkflowError("Say why the plan is rejected (a comment is required).")
+    if plan.author_id == user.pk:
+        raise NotAllowed("The author of a plan cannot review it: another approver must.")
+    return _transition(plan, user, "rejected", {PlanState.SUBMITTED}, PlanState.REJECTED, comment)
+
+
+def is_approved_as_is(plan: Plan) -> bool:
+    return plan.state == PlanState.APPROVED and plan.approved_hash == plan.content_hash
+
+
+def mark_executing(plan: Plan, user) -> Plan:
+    if not is_approved_as_is(plan):
+        raise WorkflowError("Only an approved plan, unchanged since its approval, can run.")
+    return _transition(plan, user, "execution started", {PlanState.APPROVED}, PlanState.EXECUTING)
+
+
+def mark_executed(plan: Plan, user, comment: str = "") -> Plan:
+    return _transition(plan, user, "executed", {PlanState.EXECUTING}, PlanState.EXECUTED, comment)
+
+
+def pure_plan(plan: Plan):
+    return plan_from_dict(plan.content)
+
+
+
+def run_precheck(user, cloud: str | None = None):
+    """Run the pre-check on the stored inventory and keep the result."""
+    from planner.models import PrecheckRun
+    from planner.precheck import PrecheckResult
+    from planner.precheck import run_precheck as check
+
+    snapshot = load_snapshot(cloud)
+    result = PrecheckResult(tuple(check(snapshot)))
+    return PrecheckRun.objects.create(
+        cloud=inventory_models.Cloud.objects.get(name=snapshot.cloud),
+        run_by=user if user and user.is_authenticated else None,
+        ok=result.ok,
+        counts=result.counts(),
+        items=[item.to_dict() for item in result.items],
+    )

@@ -1,0 +1,100 @@
+"""Background half of the plan workflow: Monte Carlo simulations with live progress."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from escalator_site.jobs import background
+from escalator_site.progress import publish
+from planner.choices import JobState, PlanState
+from planner.models import Plan, PlanEvent, Simulation
+
+# The Gantt needs one run's records; a huge plan's full event list would not
+# fit a page, so only this many are kept (host steps first).
+SAMPLE_EVENTS_LIMIT = 6000
+PROGRESS_EVERY_S = 0.25
+
+
+def _publish(simulation: Simulation, **fields) -> None:
+    publish(
+        simulation.group,
+        {"type": "simulation.progress", "simulation": simulation.pk, "runs": simulation.runs,
+         **fields},
+    )
+
+
+def _sample(run) -> dict:
+    data = run.to_dict()
+    events = data.get("events", [])
+    if len(events) > SAMPLE_EVENTS_LIMIT:
+        hosts = [e for e in events if not e.get("server")]
+        rest = [e for e in events if e.get("server")]
+        data["events"] = (hosts + rest)[:SAMPLE_EVENTS_LIMIT]
+        data["events_truncated"] = len(events)
+    return data
+
+
+@background("planner.simulate")
+def simulate_task(simulation_id: int) -> None:
+    """Run a queued simulation once (compare-and-set: a second worker finds it taken)."""
+    from inventory.services import load_snapshot
+    from planner.export import plan_from_dict
+    from simulator.engine import simulate
+    from simulator.montecarlo import monte_carlo
+    from simulator.params import SimParams
+
+    taken = Simulation.objects.filter(pk=simulation_id, state=JobState.QUEUED).update(
+        state=JobState.RUNNING, started=timezone.now()
+    )
+    if taken != 1:
+        return
+    simulation = Simulation.objects.select_related("plan__cloud").get(pk=simulation_id)
+    _publish(simulation, state=JobState.RUNNING, done=0)
+    try:
+        plan_row = simulation.plan
+        if plan_row.content_hash != simulation.content_hash:
+            raise RuntimeError("the plan changed after this simulation was requested")
+        snapshot = load_snapshot(plan_row.cloud)
+        plan = plan_from_dict(plan_row.content)
+        params = SimParams.from_dict(simulation.params)
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done < total and now - last[0] < PROGRESS_EVERY_S:
+                return
+            last[0] = now
+            Simulation.objects.filter(pk=simulation_id).update(done_runs=done)
+            _publish(simulation, state=JobState.RUNNING, done=done)
+
+        summary = monte_carlo(
+            snapshot, plan, params, runs=simulation.runs, seed=simulation.seed,
+            processes=settings.SIMULATION_PROCESSES, progress=progress,
+        )
+        sample = simulate(snapshot, plan, params, seed=simulation.seed)
+    except Exception as exc:
+        Simulation.objects.filter(pk=simulation_id).update(
+            state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}", finished=timezone.now()
+        )
+        _publish(simulation, state=JobState.FAILED, error=str(exc))
+        raise
+    with transaction.atomic():
+        Simulation.objects.filter(pk=simulation_id).update(
+            state=JobState.DONE, done_runs=simulation.runs, summary=summary.to_dict(),
+            sample_run=_sample(sample), finished=timezone.now(),
+        )
+        moved = Plan.objects.filter(
+            pk=plan_row.pk, state=PlanState.DRAFT, content_hash=simulation.content_hash
+        ).update(state=PlanState.SIMULATED, updated=timezone.now())
+        if moved:
+            PlanEvent.objects.create(
+                plan=plan_row, actor=simulation.requested_by, action="simulated",
+                from_state=PlanState.DRAFT, to_state=PlanState.SIMULATED,
+                comment=f"{simulation.runs} runs, seed {simulation.seed}",
+                content_hash=simulation.content_hash,
+            )
+    _publish(simulation, state=JobState.DONE, done=simulation.runs)
