@@ -1,0 +1,378 @@
+"""The durable, resumable state machine that runs an execution's steps (pure).
+
+``Machine.run`` walks the waves in order; the hosts of one wave run in
+parallel threads, each host's steps in order. Before each step the machine
+asks the store what the operator wants (run, pause, abort): pausing and
+aborting take effect after the steps in flight. Each step's record is
+stored before it acts (``Store.begin``) and after (``Store.finish``), and
+every handler observes the cloud first (executor/actions.py), so a run can
+be cut anywhere (SIGKILL included) and started again: it continues where
+the records say, and steps found running are simply run again.
+
+Faults:
+- a ``Transient`` or ``Conflict`` error makes the whole step run again after
+  an exponential backoff (safe: steps are idempotent), up to
+  ``Policy.transient_retries``;
+- ``StepFailed`` (and any other ``CloudError``) fails the step: its host
+  stops there (left disabled), the other hosts of the wave finish their
+  own steps, no later wave starts, and the run ends ``blocked`` with the
+  cause, for the operator to retry or skip the step.
+
+The Django shell provides the store (executor/store.py); tests provide an
+in-memory one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from executor.actions import Policy, StepFailed, handler_for
+from executor.hooks import UpgradeDriver, VnfManager
+from executor.port import CloudError, CloudPort, Conflict, Transient
+from executor.steps import StepKind, StepSpec, steps_by_host
+
+
+class StepState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+FINISHED = frozenset({StepState.DONE, StepState.SKIPPED})
+
+
+class Wanted(StrEnum):
+    """What the operator wants of a running execution."""
+
+    RUN = "run"
+    PAUSE = "pause"
+    ABORT = "abort"
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    PAUSED = "paused"
+    ABORTED = "aborted"
+    BLOCKED = "blocked"  # a step failed: the operator must retry or skip it
+    LOST = "lost"  # another worker owns the execution now
+
+
+@dataclass
+class StepRecord:
+    """A step's durable state. ``data`` holds the handler's notes; times are epoch s."""
+
+    key: str
+    state: StepState = StepState.PENDING
+    attempts: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    started: float | None = None
+    finished: float | None = None
+    observed: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcome: Outcome
+    cause: str = ""
+    failed_step: str = ""
+
+
+class Store(Protocol):
+    """Where the machine keeps records and reads the operator's wishes."""
+
+    def load(self) -> dict[str, StepRecord]: ...
+
+    def begin(self, record: StepRecord) -> bool:
+        """Store ``record`` as running (compare-and-set); False if this worker lost it."""
+        ...
+
+    def save_notes(self, record: StepRecord) -> None: ...
+
+    def finish(self, record: StepRecord) -> None: ...
+
+    def wanted(self) -> Wanted: ...
+
+    def emit(self, kind: str, message: str, step: str = "", **data: Any) -> None: ...
+
+
+@dataclass
+class _Context:
+    """A step handler's view (``executor.actions.StepContext``)."""
+
+    machine: Machine
+    spec: StepSpec
+    record: StepRecord
+
+    @property
+    def cloud(self) -> CloudPort:
+        return self.machine.cloud
+
+    @property
+    def vnf_manager(self) -> VnfManager:
+        return self.machine.vnf_manager
+
+    @property
+    def upgrade_driver(self) -> UpgradeDriver:
+        return self.machine.upgrade_driver
+
+    @property
+    def policy(self) -> Policy:
+        return self.machine.policy
+
+    @property
+    def plan_label(self) -> str:
+        return self.machine.plan_label
+
+    @property
+    def target_versions(self) -> Mapping[str, str]:
+        return self.machine.target_versions
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.record.data
+
+    def save(self) -> None:
+        self.machine.store.save_notes(self.record)
+
+    def server_id(self, name: str) -> str:
+        return self.machine.server_id(name)
+
+    def log(self, message: str, **data: Any) -> None:
+        self.machine.store.emit("log", message, step=self.spec.key, host=self.spec.host, **data)
+
+    def origin_notes(self) -> Mapping[str, Any]:
+        for spec in self.machine.specs:
+            if (spec.host == self.spec.host and spec.server == self.spec.server
+                    and spec.kind in (StepKind.SWITCHOVER, StepKind.MOVE)):
+                return self.machine.records[spec.key].data
+        return {}
+
+    def now(self) -> float:
+        return self.machine.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.machine.sleep(seconds)
+
+
+@dataclass
+class _HostResult:
+    host: str
+    status: str  # done | stopped | failed | lost
+    cause: str = ""
+    step: str = ""
+    host_lost: bool = False
+
+
+class Machine:
+    """Runs ``specs`` against ``cloud``, keeping records in ``store``."""
+
+    def __init__(self, specs: list[StepSpec], cloud: CloudPort, store: Store, *,
+                 vnf_manager: VnfManager, upgrade_driver: UpgradeDriver,
+                 policy: Policy | None = None, plan_label: str = "",
+                 target_versions: Mapping[str, str] | None = None,
+                 now: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep,
+                 thread_wrapper: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None,
+                 ) -> None:
+        self.specs = specs
+        self.cloud = cloud
+        self.store = store
+        self.vnf_manager = vnf_manager
+        self.upgrade_driver = upgrade_driver
+        self.policy = policy or Policy()
+        self.plan_label = plan_label
+        self.target_versions = dict(target_versions or {})
+        self.now = now
+        self.sleep = sleep
+        # The Django shell closes each thread's database connection at its end.
+        self.thread_wrapper = thread_wrapper or (lambda fn: fn)
+        self.records: dict[str, StepRecord] = {}
+        limit = self.policy.concurrent_migrations
+        self._migrations = threading.BoundedSemaphore(limit) if limit > 0 else None
+        self._ids: dict[str, str] = {}
+        self._ids_lock = threading.Lock()
+
+    # ------------------------------------------------------------ running
+    def run(self) -> RunResult:
+        self.records = self.store.load()
+        for spec in self.specs:
+            self.records.setdefault(spec.key, StepRecord(spec.key))
+        for wave, hosts in sorted(steps_by_host(self.specs).items()):
+            keys = [s.key for steps in hosts.values() for s in steps]
+            if all(self.records[k].state in FINISHED for k in keys):
+                continue
+            self.store.emit("wave", f"wave {wave + 1}: {', '.join(hosts)}", wave=wave,
+                            hosts=list(hosts))
+            results = self._run_wave(hosts)
+            lost = [r for r in results if r.status == "lost"]
+            if lost:
+                return RunResult(Outcome.LOST, "another worker took the execution over")
+            failed = [r for r in results if r.status == "failed"]
+            if failed:
+                first = failed[0]
+                what = ("the host did not come back; its wave stops" if first.host_lost
+                        else "the execution pauses for the operator")
+                cause = f"{first.host}: {first.cause} ({what})"
+                self.store.emit("blocked", cause, step=first.step, host=first.host)
+                return RunResult(Outcome.BLOCKED, cause, first.step)
+            if any(r.status == "stopped" for r in results):
+                return self._stopped()
+        return RunResult(Outcome.DONE)
+
+    def _run_wave(self, hosts: dict[str, list[StepSpec]]) -> list[_HostResult]:
+        results: dict[str, _HostResult] = {}
+
+        def work(host: str, steps: list[StepSpec]) -> None:
+            try:
+                results[host] = self._run_host(host, steps)
+            except BaseException as exc:  # a bug must not hang the wave: report it
+                results[host] = _HostResult(host, "failed", f"{type(exc).__name__}: {exc}")
+                raise
+
+        if len(hosts) == 1:
+            ((host, steps),) = hosts.items()
+            work(host, steps)
+            return [results[host]]
+        threads = [threading.Thread(target=self.thread_wrapper(lambda h=h, s=s: work(h, s)),
+                                    name=f"exec-{h}", daemon=True) for h, s in hosts.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return [results.get(h, _HostResult(h, "failed", "worker thread died")) for h in hosts]
+
+    def _run_host(self, host: str, steps: list[StepSpec]) -> _HostResult:
+        for spec in steps:
+            record = self.records[spec.key]
+            if record.state in FINISHED:
+                continue
+            if record.state is StepState.FAILED:
+                return _HostResult(host, "failed", record.error, spec.key,
+                                   host_lost=bool(record.observed.get("host_lost")))
+            if self.store.wanted() is not Wanted.RUN:
+                return _HostResult(host, "stopped")
+            if not self.store.begin(self._begin(record)):
+                return _HostResult(host, "lost")
+            result = self._run_step(spec, record)
+            if result is not None:
+                return result
+        return _HostResult(host, "done")
+
+    def _begin(self, record: StepRecord) -> StepRecord:
+        record.state = StepState.RUNNING
+        record.attempts += 1
+        record.error = ""
+        if record.started is None:
+            record.started = self.now()
+        return record
+
+    def _run_step(self, spec: StepSpec, record: StepRecord) -> _HostResult | None:
+        """Run one step to done or failed; None when done."""
+        self.store.emit("step", f"{spec.label}: running", step=spec.key, host=spec.host,
+                        state=str(StepState.RUNNING), attempt=record.attempts)
+        handler = handler_for(spec, _Context(self, spec, record))
+        retries = 0
+        while True:
+            try:
+                already = handler.observe()
+                if not already:
+                    problem = handler.precondition()
+                    if problem:
+                        raise StepFailed(f"pre-condition: {problem}")
+                    guard = (self._migrations if spec.kind is StepKind.MOVE
+                             and self._migrations is not None else nullcontext())
+                    with guard:
+                        handler.execute()
+                problem = handler.postcondition()
+                if problem:
+                    raise StepFailed(f"post-condition: {problem}")
+            except (Transient, Conflict) as exc:
+                retries += 1
+                if retries > self.policy.transient_retries:
+                    return self._fail(spec, record, f"{exc.message} (after {retries - 1} retries)")
+                delay = min(self.policy.backoff_s * 2 ** (retries - 1), self.policy.backoff_max_s)
+                self.store.emit("retry", f"{spec.label}: {exc.message}; retry {retries} in "
+                                f"{delay:g} s", step=spec.key, host=spec.host, delay_s=delay)
+                self.sleep(delay)
+                continue
+            except StepFailed as exc:
+                return self._fail(spec, record, exc.cause, host_lost=exc.host_lost)
+            except CloudError as exc:
+                return self._fail(spec, record, exc.message)
+            record.state = StepState.DONE
+            record.finished = self.now()
+            record.observed = {**handler.observed, "already": already}
+            self.store.finish(record)
+            self.store.emit("step", f"{spec.label}: done" + (" (already so)" if already else ""),
+                            step=spec.key, host=spec.host, state=str(StepState.DONE),
+                            already=already)
+            return None
+
+    def _fail(self, spec: StepSpec, record: StepRecord, cause: str,
+              host_lost: bool = False) -> _HostResult:
+        record.state = StepState.FAILED
+        record.error = cause
+        record.finished = self.now()
+        record.observed = {"host_lost": host_lost}
+        self.store.finish(record)
+        self.store.emit("step", f"{spec.label}: failed: {cause}", step=spec.key, host=spec.host,
+                        state=str(StepState.FAILED), error=cause)
+        return _HostResult(spec.host, "failed", cause, spec.key, host_lost)
+
+    # ---------------------------------------------------- pause and abort
+    def _stopped(self) -> RunResult:
+        if self.store.wanted() is Wanted.ABORT:
+            self._leave_hosts_clear()
+            return RunResult(Outcome.ABORTED, "aborted by the operator")
+        return RunResult(Outcome.PAUSED, "paused by the operator")
+
+    def _leave_hosts_clear(self) -> None:
+        """After an abort: hosts not yet upgraded go back in service; others are marked."""
+        for host, steps in _hosts(self.specs).items():
+            by_kind = {s.kind: s for s in steps}
+            disabled = self.records[by_kind[StepKind.DISABLE].key].state in (
+                StepState.DONE, StepState.RUNNING)
+            enable = by_kind[StepKind.ENABLE]
+            if not disabled or self.records[enable.key].state is StepState.DONE:
+                continue
+            upgrade = self.records[by_kind[StepKind.UPGRADE].key]
+            if upgrade.state is StepState.PENDING:
+                record = self.records[enable.key]
+                if self.store.begin(self._begin(record)):
+                    self._run_step(enable, record)
+                self.store.emit("host", f"{host}: back in service, not upgraded (aborted)",
+                                host=host, left="enabled")
+            else:
+                self.store.emit("host", f"{host}: LEFT DISABLED: its upgrade was {upgrade.state} "
+                                "when the execution was aborted", host=host, left="disabled")
+
+    # ------------------------------------------------------------ helpers
+    def server_id(self, name: str) -> str:
+        """Nova's id of the server the plan names (names are unique in the inventory)."""
+        with self._ids_lock:
+            if name not in self._ids:
+                seen: dict[str, list[str]] = {}
+                for server in self.cloud.servers():
+                    seen.setdefault(server.name, []).append(server.id)
+                self._ids = {n: ids[0] for n, ids in seen.items() if len(ids) == 1}
+                if name not in self._ids:
+                    count = len(seen.get(name, []))
+                    raise StepFailed(f"server {name!r}: " + (
+                        "not found in the cloud" if not count else f"{count} servers bear it"))
+            return self._ids[name]
+
+
+def _hosts(specs: list[StepSpec]) -> dict[str, list[StepSpec]]:
+    out: dict[str, list[StepSpec]] = {}
+    for spec in specs:
+        out.setdefault(spec.host, []).append(spec)
+    return out
