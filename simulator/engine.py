@@ -1,0 +1,501 @@
+"""One simulated execution of a plan: ``simulate(snapshot, plan, params, seed) -> RunResult``.
+
+Waves run in order and the hosts of a wave in parallel. Per host: disable
+(the scheduler stops choosing it at once), VNF switchovers, then its moves
+through ``max_concurrent_live_migrations`` workers, upgrade, reboot, verify,
+enable, and start again what was stopped or parked there. Every duration is
+drawn from the run's one ``random.Random(seed)``; SimPy's event order is
+deterministic, so a seed reproduces a run exactly.
+
+Only hosts and move workers are SimPy processes; migrations, switchovers
+and restarts are callbacks on timeouts (far cheaper per server), and the
+copies themselves advance in closed form (simulator.network).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from collections.abc import Generator
+from dataclasses import replace
+from typing import Any
+
+import simpy
+
+from inventory.snapshot import Snapshot
+from planner.plan import ActionKind, HostStep, Plan
+from simulator.availability import Availability
+from simulator.distributions import Distribution
+from simulator.migration import (
+    EV_CONVERGED,
+    EV_DONE,
+    EV_PAUSED,
+    EV_POSTCOPY,
+    MigrationSpec,
+    PreCopy,
+)
+from simulator.network import Flow, Link, Network, Transfer
+from simulator.params import SimParams
+from simulator.placement import Placement
+from simulator.records import (
+    COLD_MIGRATE,
+    DISABLE,
+    DRAIN,
+    ENABLE,
+    FAILOVER,
+    LIVE_MIGRATE,
+    MIGRATION_FAILED,
+    REBOOT,
+    ROLLBACK,
+    START,
+    STOP,
+    SWITCHOVER,
+    UPGRADE,
+    UPGRADE_FAILED,
+    VERIFY,
+    WAVE,
+    Event,
+    Failure,
+    Headroom,
+    RunResult,
+)
+
+_FAILURE_REASONS = {
+    "failed": "migration failed",
+    "aborted": "completion timeout reached: aborted",
+    "stuck": "never converges (no completion timeout)",
+}
+
+
+def simulate(snapshot: Snapshot, plan: Plan, params: SimParams | None = None, seed: int = 0) -> RunResult:
+    """Execute ``plan`` on ``snapshot`` in simulated time; the same seed gives the same result."""
+    return _Run(snapshot, plan, params or SimParams(), seed).run()
+
+
+class _Run:
+    def __init__(self, snapshot: Snapshot, plan: Plan, params: SimParams, seed: int) -> None:
+        self.snapshot = snapshot
+        self.plan = plan
+        self.params = params
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.env = simpy.Environment()
+        self.events: list[Event] = []
+        self.failures: list[Failure] = []
+        self.avail = Availability(snapshot, self.events)
+        self.headroom: list[Headroom] = []
+        self.placement = Placement(snapshot)
+        self.placement.on_change = self._sample_headroom
+        self._sample_headroom()
+        self.net = Network(self.env)
+        factor = params.bandwidth_factor
+        self.nic = {h.name: Link(h.name, h.nic_bandwidth_mibps * factor) for h in snapshot.hosts}
+        fabric = params.fabric_bandwidth_mibps
+        self.fabric = Link("fabric", fabric) if fabric else None
+        self.live_cap = params.migration_bandwidth_cap_mibps or math.inf
+        self.servers = snapshot.server_by_name
+        self.vnf_name = {s: vnf.name for s, vnf in snapshot.vnf_of_server.items()}
+        self.vnfs = {vnf.name: vnf for vnf in snapshot.vnfs}
+        self.up = {s.name: s.status == "ACTIVE" for s in snapshot.servers}
+        self.down_since: dict[str, float] = {}
+        self.downtime = dict.fromkeys(self.up, 0.0)
+        self.on_host: dict[str, set[str]] = {h.name: set() for h in snapshot.hosts}
+        for server in snapshot.servers:
+            self.on_host.setdefault(server.host, set()).add(server.name)
+        self.to_start: dict[str, list[str]] = {h: [] for h in self.on_host}
+        self.abandoned: set[str] = set()
+        self.moves: dict[str, int] = {}
+        self.live_done = 0
+        self.cold_done = 0
+        self.migrated_mib = 0.0
+        self.halted = False
+        self.hosts_upgraded = 0
+        self.rolled_back: list[str] = []
+        self._specs: dict[tuple[int, int], MigrationSpec] = {}
+
+    # --- bookkeeping
+
+    def draw(self, dist: Distribution) -> float:
+        return dist.sample(self.rng)
+
+    def _sample_headroom(self) -> None:
+        now = self.env.now if hasattr(self, "env") else 0.0
+        ram, cpu = self.placement.free_shares()
+        if self.headroom and self.headroom[-1].time == now:
+            self.headroom[-1] = Headroom(now, ram, cpu)
+        else:
+            self.headroom.append(Headroom(now, ram, cpu))
+
+    def _event(self, start: float, host: str, server: str, kind: str, detail: str = "", downtime: float = 0.0) -> None:
+        self.events.append(
+            Event(start, self.env.now, host, server, self.vnf_name.get(server, ""), kind, detail, downtime)
+        )
+
+    def _down(self, server: str, failover: bool) -> None:
+        """``server`` stops serving; an active member lost for long makes its VNF fail over."""
+        if not self.up[server]:
+            return
+        now = self.env.now
+        self.up[server] = False
+        self.down_since[server] = now
+        if failover and self.avail.is_active(server):
+            spare = self.avail.spare_for(server)
+            if spare is not None:
+                self._switch(server, spare, FAILOVER)
+        self.avail.down(server, now)
+
+    def _up(self, server: str) -> None:
+        if self.up[server]:
+            return
+        now = self.env.now
+        self.up[server] = True
+        self.downtime[server] += now - self.down_since.pop(server)
+        self.avail.up(server, now)
+
+    def _switch_s(self, server: str) -> float:
+        vnf = self.vnfs.get(self.vnf_name.get(server, ""))
+        if vnf is not None and vnf.switchover_s > 0:
+            return vnf.switchover_s * self.draw(self.params.switchover_scale)
+        return self.draw(self.params.switchover_s)
+
+    def _switch(self, server: str, spare: str | None, kind: str) -> simpy.Event:
+        """The VNF hands the service from ``server`` to ``spare``: an outage while it lasts."""
+        start = self.env.now
+        self.avail.switch_begin(server, spare, start)
+        timer = self.env.timeout(self._switch_s(server))
+
+        def end(_ev: Any) -> None:
+            self.avail.switch_end(server, self.env.now)
+            self._event(start, self.placement.host_of[server], server, kind, f"to {spare}")
+
+        timer.callbacks.append(end)
+        return timer
+
+    # --- the plan
+
+    def run(self) -> RunResult:
+        self.env.process(self._plan())
+        self.env.run()
+        now = self.env.now
+        self.avail.finish(now)
+        for server, since in self.down_since.items():
+            self.downtime[server] += now - since
+        self.events.sort(key=lambda e: (e.time, e.end))
+        avail = self.avail.vnfs
+        return RunResult(
+            seed=self.seed,
+            duration_s=now,
+            events=self.events,
+            server_downtime_s=self.downtime,
+            vnf_outage_s={n: v.outage for n, v in avail.items()},
+            vnf_degraded_s={n: v.degraded for n, v in avail.items()},
+            vnf_worst_event_outage_s={n: v.worst for n, v in avail.items()},
+            sla_violations=self.avail.violations,
+            capacity_headroom=self.headroom,
+            failures=self.failures,
+            migrations=self.live_done + self.cold_done,
+            live_migrations=self.live_done,
+            cold_migrations=self.cold_done,
+            migrated_mib=self.migrated_mib,
+            servers_moved_twice=sorted(s for s, n in self.moves.items() if n > 1),
+            halted=self.halted,
+            hosts_upgraded=self.hosts_upgraded,
+            hosts_rolled_back=self.rolled_back,
+        )
+
+    def _plan(self) -> Generator[simpy.Event, Any, None]:
+        for index, wave in enumerate(self.plan.waves):
+            if self.halted:
+                break
+            start = self.env.now
+            yield self.env.all_of([self.env.process(self._host(step)) for step in wave.hosts])
+            self._event(start, "", "", WAVE, f"wave {index + 1}: {len(wave.hosts)} hosts")
+
+    def _host(self, step: HostStep) -> Generator[simpy.Event, Any, None]:
+        env, params, host = self.env, self.params, step.host
+        start = env.now
+        # Nova stops scheduling to a host as soon as its service is disabled.
+        self.placement.set_in_service(host, False)
+        yield env.timeout(self.draw(params.disable_s))
+        self._event(start, host, "", DISABLE)
+
+        switchovers = [self._park(a.server, host) for a in step.actions if a.kind == ActionKind.SWITCHOVER]
+        if switchovers:
+            yield env.all_of(switchovers)
+        waits = [self._stop(a.server, host) for a in step.actions if a.kind == ActionKind.STOP_START]
+        queue = deque(a for a in step.actions if a.kind in (ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE))
+        workers = min(params.max_concurrent_live_migrations, len(queue))
+        waits.extend(env.process(self._worker(queue, host)) for _ in range(workers))
+        if waits:
+            yield env.all_of(waits)
+
+        if host in self.abandoned:
+            yield from self._back_in_service(host, ROLLBACK, "migration failed: host left on its release")
+            self.rolled_back.append(host)
+            return
+        # Whatever still runs here has nowhere to go: down for the upgrade.
+        for server in sorted(self.on_host[host]):
+            if self.up[server]:
+                self._down(server, failover=True)
+                self.to_start[host].append(server)
+        upgraded = yield from self._upgrade(host)
+        start = env.now
+        yield env.timeout(self.draw(params.reboot_s))
+        self._event(start, host, "", REBOOT)
+        start = env.now
+        yield env.timeout(self.draw(params.verify_s))
+        self._event(start, host, "", VERIFY)
+        yield from self._back_in_service(host, ENABLE, "")
+        if upgraded:
+            self.hosts_upgraded += 1
+        else:
+            self.rolled_back.append(host)
+
+    def _upgrade(self, host: str) -> Generator[simpy.Event, Any, bool]:
+        env, params = self.env, self.params
+        for attempt in range(params.upgrade_retries + 1):
+            start = env.now
+            yield env.timeout(self.draw(params.upgrade_s))
+            if self.rng.random() >= params.upgrade_failure_p:
+                self._event(start, host, "", UPGRADE, f"attempt {attempt + 1}")
+                return True
+            self._event(start, host, "", UPGRADE_FAILED, f"attempt {attempt + 1}")
+            last = attempt == params.upgrade_retries
+            action = params.upgrade_failure_action if last else "retry"
+            self.failures.append(Failure(env.now, host, "", "upgrade", "upgrade failed", action))
+        start = env.now
+        yield env.timeout(self.draw(params.rollback_s))
+        self._event(start, host, "", ROLLBACK, "upgrade failed: back to the previous release")
+        if params.upgrade_failure_action == "halt":
+            self.halted = True
+        return False
+
+    def _back_in_service(self, host: str, kind: str, detail: str) -> Generator[simpy.Event, Any, None]:
+        """Enable the host, then start what was stopped or parked on it."""
+        env = self.env
+        start = env.now
+        yield env.timeout(self.draw(self.params.enable_s))
+        self.placement.set_in_service(host, True)
+        self._event(start, host, "", kind, detail)
+        waits = []
+        for server in self.to_start[host]:
+            waits.append(self._start(server, host))
+        self.to_start[host] = []
+        if waits:
+            yield env.all_of(waits)
+
+    def _start(self, server: str, host: str) -> simpy.Event:
+        start = self.env.now
+        timer = self.env.timeout(self.draw(self.params.start_s))
+
+        def started(_ev: Any) -> None:
+            self._up(server)
+            self._event(start, host, server, START)
+
+        timer.callbacks.append(started)
+        return timer
+
+    def _park(self, server: str, host: str) -> simpy.Event:
+        """The VNF's HA takes a member out: a switchover if it was the active one, else a drain."""
+        if not self.up[server]:
+            return self.env.timeout(0)
+        self.to_start[host].append(server)
+        if self.avail.is_active(server):
+            timer = self._switch(server, self.avail.spare_for(server), SWITCHOVER)
+            self._down(server, failover=False)
+            return timer
+        start = self.env.now
+        self._down(server, failover=False)
+        timer = self.env.timeout(self._switch_s(server))
+        timer.callbacks.append(lambda _ev: self._event(start, host, server, DRAIN))
+        return timer
+
+    def _stop(self, server: str, host: str) -> simpy.Event:
+        if not self.up[server]:
+            return self.env.timeout(0)
+        start = self.env.now
+        self._down(server, failover=True)
+        self.to_start[host].append(server)
+        timer = self.env.timeout(self.draw(self.params.stop_s))
+        timer.callbacks.append(lambda _ev: self._event(start, host, server, STOP))
+        return timer
+
+    # --- moves
+
+    def _worker(self, queue: deque[Any], host: str) -> Generator[simpy.Event, Any, None]:
+        params = self.params
+        while queue and host not in self.abandoned:
+            action = queue.popleft()
+            server = action.server
+            if self.placement.host_of.get(server) != host:
+                continue  # already gone (an earlier fallback moved it)
+            if action.kind == ActionKind.COLD_MIGRATE or not self.up[server]:
+                # Nova cannot live-migrate a stopped server: it is cold-migrated.
+                ok, reason = yield self._cold(server, host, action.target)
+                if not ok:
+                    self.failures.append(Failure(self.env.now, host, server, "cold-migration", reason, "stop"))
+                continue
+            for attempt in range(params.migration_retries + 1):
+                ok, reason = yield self._live(server, host, action.target)
+                if ok:
+                    break
+                last = attempt == params.migration_retries
+                what = params.migration_fallback if last else "retry"
+                self.failures.append(Failure(self.env.now, host, server, "live-migration", reason, what))
+            else:
+                yield from self._fallback(server, host)
+
+    def _fallback(self, server: str, host: str) -> Generator[simpy.Event, Any, None]:
+        policy = self.params.migration_fallback
+        if policy == "cold-migrate":
+            ok, reason = yield self._cold(server, host, None)
+            if not ok:
+                self.failures.append(Failure(self.env.now, host, server, "cold-migration", reason, "stop"))
+        elif policy == "stop":
+            yield self._stop(server, host)
+        else:
+            self.abandoned.add(host)
+
+    def _destination(self, server: str, source: str, target: str | None) -> tuple[str | None, str]:
+        if target is None:
+            chosen = self.placement.pick(server, source)
+            return chosen, "" if chosen else "no valid host"
+        if self.placement.fits(server, target):
+            return target, ""
+        return None, f"target {target} cannot take it now"
+
+    def _spec(self, server: str) -> MigrationSpec:
+        info = self.servers[server]
+        disk = info.disk_gib if self.params.block_migration else 0
+        key = (info.ram_mib, disk)
+        base = self._specs.get(key)
+        if base is None:
+            p = self.params
+            base = MigrationSpec.for_nova(
+                float(info.ram_mib), 0.0, 0.0, float(info.ram_mib), (float(disk),) if disk else (),
+                p.live_migration_downtime_ms, p.downtime_steps, p.downtime_delay_s,
+                p.completion_timeout_s_per_gib, p.timeout_action, p.permit_post_copy,
+                p.permit_auto_converge,
+            )
+            self._specs[key] = base
+        memory = float(info.memory_used_mib or info.ram_mib)
+        return replace(
+            base,
+            memory_mib=memory,
+            dirty_rate_mibps=info.dirty_rate_mibps,
+            working_set_mib=float(info.working_set_mib),
+        )
+
+    def _links(self, source: str, target: str) -> tuple[Link, ...]:
+        links = (self.nic[source], self.nic[target])
+        return links + (self.fabric,) if self.fabric is not None else links
+
+    def _live(self, server: str, source: str, target: str | None) -> simpy.Event:
+        """Live-migrate ``server``; the returned event's value is (succeeded, reason)."""
+        env, params = self.env, self.params
+        done = env.event()
+        start = env.now
+        spec = self._spec(server)
+        if self.rng.random() < params.live_migration_failure_p:
+            spec = replace(spec, fail_at_mib=self.rng.random() * spec.memory_mib)
+        overhead = env.timeout(self.draw(params.migration_overhead_s))
+
+        def begin(_ev: Any) -> None:
+            dest, reason = self._destination(server, source, target)
+            if dest is None:
+                self._event(start, source, server, MIGRATION_FAILED, reason)
+                done.succeed((False, reason))
+                return
+            self.placement.claim(server, dest)
+            model = PreCopy(spec)
+            pause = [0.0, 0.0]  # when the guest stopped serving; post-copy resume time (0: none)
+
+            def heard(flow: Flow, event: str) -> None:
+                now = env.now
+                if event in (EV_CONVERGED, EV_PAUSED):
+                    pause[0] = now
+                    self._down(server, failover=False)
+                elif event == EV_POSTCOPY:
+                    # The guest runs on the destination at once; only its resume is lost.
+                    pause[0] = now
+                    pause[1] = self.draw(params.resume_s)
+                    self._down(server, failover=False)
+                    env.timeout(pause[1]).callbacks.append(lambda _e: self._up(server))
+                elif event == EV_DONE:
+                    self.migrated_mib += model.total_sent
+                    self._moved(server, source, dest)
+                    self.live_done += 1
+                    rounds = f"to {dest}, {model.rnd + 1} rounds"
+                    if pause[1]:
+                        self._event(start, source, server, LIVE_MIGRATE, rounds + ", post-copy", pause[1])
+                        done.succeed((True, ""))
+                        return
+
+                    def resumed(_e: Any) -> None:
+                        self._up(server)
+                        self._event(start, source, server, LIVE_MIGRATE, rounds, env.now - pause[0])
+                        done.succeed((True, ""))
+
+                    env.timeout(self.draw(params.resume_s)).callbacks.append(resumed)
+                else:
+                    self.migrated_mib += model.total_sent
+                    self.placement.unclaim(server, dest)
+                    reason = _FAILURE_REASONS.get(event, event)
+                    self._event(start, source, server, MIGRATION_FAILED, f"to {dest}: {reason}")
+                    done.succeed((False, reason))
+
+            flow = Flow(model, self._links(source, dest), heard, self.live_cap, env.now + params.stuck_migration_limit_s)
+            self.net.start(flow)
+
+        overhead.callbacks.append(begin)
+        return done
+
+    def _moved(self, server: str, source: str, dest: str) -> None:
+        self.placement.moved(server, source, dest)
+        self.on_host[source].discard(server)
+        self.on_host[dest].add(server)
+        self.moves[server] = self.moves.get(server, 0) + 1
+
+    def _cold(self, server: str, source: str, target: str | None) -> simpy.Event:
+        """Cold-migrate: down while its disk and RAM are copied; value (succeeded, reason)."""
+        env, params = self.env, self.params
+        done = env.event()
+        start = env.now
+        was_up = self.up[server]
+        self._down(server, failover=True)
+        dest, reason = self._destination(server, source, target)
+        if dest is None:
+            if was_up:
+                self.to_start[source].append(server)
+            self._event(start, source, server, MIGRATION_FAILED, f"cold: {reason}")
+            done.succeed((False, reason))
+            return done
+        self.placement.claim(server, dest)
+        info = self.servers[server]
+        size = info.ram_mib + (info.disk_gib * 1024.0 if params.block_migration else 0.0)
+        fails = self.rng.random() < params.cold_migration_failure_p
+        overhead = env.timeout(self.draw(params.cold_migration_overhead_s))
+
+        def copied(flow: Flow, event: str) -> None:
+            self.migrated_mib += size
+            if fails or event != EV_DONE:
+                self.placement.unclaim(server, dest)
+                if was_up:
+                    self.to_start[source].append(server)
+                self._event(start, source, server, MIGRATION_FAILED, f"cold to {dest}: failed")
+                done.succeed((False, "cold migration failed"))
+                return
+            self._moved(server, source, dest)
+            self.cold_done += 1
+            if was_up:
+                self._up(server)
+            self._event(start, source, server, COLD_MIGRATE, f"to {dest}", env.now - start if was_up else 0.0)
+            done.succeed((True, ""))
+
+        def begin(_ev: Any) -> None:
+            flow = Flow(Transfer(size), self._links(source, dest), copied, params.cold_bandwidth_mibps)
+            self.net.start(flow)
+
+        overhead.callbacks.append(begin)
+        return done
