@@ -116,6 +116,8 @@ class ServerInfo:
     disk_gib: int = 0
     az: str = ""
     project_id: str = ""
+    # Nova's fault message when the server is in ERROR.
+    fault: str = ""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from unittest import mock
 
+from nova.servicegroup.drivers import db as servicegroup_db
 from nova.tests.functional import integrated_helpers
 
 from executor.port import VERSION_KEY_PREFIX
@@ -36,6 +37,23 @@ from sandbox.driver import SETTINGS
 sys.modules["nova.virt.escalator_sandbox"] = driver
 
 LOG = logging.getLogger("sandbox")
+
+
+class _DownTime:
+    """How long nova waits for a heartbeat before it calls a service down.
+
+    Nova's servicegroup driver copies ``service_down_time`` when it is
+    created; the sandbox needs to change it while running: a long one while
+    it boots hundreds of servers (heartbeats run late on a busy machine and
+    the scheduler would then refuse hosts), a short one afterwards so that a
+    dead compute is seen quickly.
+    """
+
+    seconds = 300.0
+
+
+servicegroup_db.DbDriver.service_down_time = property(
+    lambda self: _DownTime.seconds, lambda self, value: None)
 COMPUTE = "nova-compute"
 
 
@@ -93,7 +111,7 @@ class Sandbox:
         self.boot_workers = boot_workers
         SETTINGS.live_migration_s = live_migration_s
         self.faults = SETTINGS.faults
-        _NovaHarness.service_down_time = service_down_time
+        self.service_down_time = float(service_down_time)
         self.harness = _NovaHarness("runTest")
         self.api: Any = None
         self.project_id = ""
@@ -117,6 +135,7 @@ class Sandbox:
 
     def build(self) -> None:
         """Create everything the seed inventory holds."""
+        _DownTime.seconds = 300.0
         self.start()
         self._create_flavors()
         for host in self.seed.hosts:
@@ -126,6 +145,7 @@ class Sandbox:
             self._set_versions(host.name, dict(host.versions))
         self._create_groups()
         self._boot_servers([s.name for s in self.seed.servers])
+        _DownTime.seconds = self.service_down_time
         self._apply_service_states()
 
     def _create_flavors(self) -> None:
@@ -213,14 +233,17 @@ class Sandbox:
         while pending and time.monotonic() < deadline:
             time.sleep(0.25)
             for row in self._server_rows().values():
-                if row["name"] in pending and row["status"] in ("ACTIVE", "ERROR"):
+                settled = (row["status"] == "ACTIVE" and row.get("OS-EXT-SRV-ATTR:host")
+                           and not row.get("OS-EXT-STS:task_state"))
+                if row["name"] in pending and (settled or row["status"] == "ERROR"):
                     pending.discard(row["name"])
                     if row["status"] == "ERROR":
                         fault = row.get("fault", {}).get("message", "")
                         self.boot_errors.append(f"{row['name']}: {fault}")
         if pending:
             raise SandboxError(f"servers not ACTIVE in time: {sorted(pending)}")
-        stop = [n for n in names if wanted[n].status == "SHUTOFF"]
+        failed = {e.split(":", 1)[0] for e in self.boot_errors}
+        stop = [n for n in names if wanted[n].status == "SHUTOFF" and n not in failed]
         self._act_and_wait(stop, {"os-stop": None}, "SHUTOFF")
 
     def _apply_service_states(self) -> None:

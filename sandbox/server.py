@@ -9,6 +9,7 @@ Always its own process: nova patches things process-wide.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import signal
 import socketserver
@@ -40,7 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clouds-yaml", default="var/clouds.yaml",
                         help="clouds.yaml to write (other entries are kept)")
     parser.add_argument("--cloud-name", default="sandbox")
-    parser.add_argument("--service-down-time", type=int, default=4,
+    parser.add_argument("--service-down-time", type=int, default=8,
                         help="seconds without a heartbeat before nova says a service is down")
     parser.add_argument("--live-migration-s", type=float, default=0.0,
                         help="extra seconds every live migration takes")
@@ -71,6 +72,9 @@ def write_clouds_yaml(path: Path, name: str, port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
+    # `kill -USR1 PID` prints every thread's stack to stderr: how to see
+    # where a stuck cloud is stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     # Nova's threading mode: must be decided before the first nova import,
     # and nova.tests.functional must be that first import.
     os.environ["OS_NOVA_DISABLE_EVENTLET_PATCHING"] = "1"
