@@ -112,7 +112,8 @@ class _Run:
         self.halted = False
         self.hosts_upgraded = 0
         self.rolled_back: list[str] = []
-        self._specs: dict[tuple[int, int], MigrationSpec] = {}
+        self._schedules: dict[tuple[int, int], MigrationSpec] = {}  # by (flavor RAM, disk)
+        self._specs: dict[str, MigrationSpec] = {}  # by server
 
     # --- bookkeeping
 
@@ -366,10 +367,13 @@ class _Run:
         return None, f"target {target} cannot take it now"
 
     def _spec(self, server: str) -> MigrationSpec:
+        spec = self._specs.get(server)
+        if spec is not None:
+            return spec
         info = self.servers[server]
         disk = info.disk_gib if self.params.block_migration else 0
         key = (info.ram_mib, disk)
-        base = self._specs.get(key)
+        base = self._schedules.get(key)
         if base is None:
             p = self.params
             base = MigrationSpec.for_nova(
@@ -378,14 +382,15 @@ class _Run:
                 p.completion_timeout_s_per_gib, p.timeout_action, p.permit_post_copy,
                 p.permit_auto_converge,
             )
-            self._specs[key] = base
-        memory = float(info.memory_used_mib or info.ram_mib)
-        return replace(
+            self._schedules[key] = base
+        spec = replace(
             base,
-            memory_mib=memory,
+            memory_mib=float(info.memory_used_mib or info.ram_mib),
             dirty_rate_mibps=info.dirty_rate_mibps,
             working_set_mib=float(info.working_set_mib),
         )
+        self._specs[server] = spec
+        return spec
 
     def _links(self, source: str, target: str) -> tuple[Link, ...]:
         links = (self.nic[source], self.nic[target])
@@ -412,6 +417,7 @@ class _Run:
             pause = [0.0, 0.0]  # when the guest stopped serving; post-copy resume time (0: none)
 
             def heard(flow: Flow, event: str) -> None:
+                model = flow.model  # the network may have swapped in the state it probed
                 now = env.now
                 if event in (EV_CONVERGED, EV_PAUSED):
                     pause[0] = now
@@ -445,7 +451,10 @@ class _Run:
                     self._event(start, source, server, MIGRATION_FAILED, f"to {dest}: {reason}")
                     done.succeed((False, reason))
 
-            flow = Flow(model, self._links(source, dest), heard, self.live_cap, env.now + params.stuck_migration_limit_s)
+            # Nova's completion timeout ends a migration that never converges;
+            # without one (timeout 0), the operator gives up after a while.
+            limit = math.inf if spec.timeout_s > 0 else env.now + params.stuck_migration_limit_s
+            flow = Flow(model, self._links(source, dest), heard, self.live_cap, limit)
             self.net.start(flow)
 
         overhead.callbacks.append(begin)

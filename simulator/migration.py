@@ -170,8 +170,22 @@ class PreCopy:
 
     def copy(self) -> PreCopy:
         other = PreCopy.__new__(PreCopy)
-        for name in PreCopy.__slots__:
-            setattr(other, name, getattr(self, name))
+        # Spelled out: about three times faster than a loop over __slots__.
+        other.spec = self.spec
+        other.cap = self.cap
+        other.phase = self.phase
+        other.t = self.t
+        other.rnd = self.rnd
+        other.x = self.x
+        other.sent = self.sent
+        other.rt = self.rt
+        other.total_sent = self.total_sent
+        other.throttle = self.throttle
+        other.high_count = self.high_count
+        other.step = self.step
+        other.final = self.final
+        other.switch_t = self.switch_t
+        other.allowed_at_switch = self.allowed_at_switch
         return other
 
     @property
@@ -191,9 +205,14 @@ class PreCopy:
 
     def time_to_event(self, bandwidth: float) -> tuple[float, str]:
         """Seconds until the next event under a constant bandwidth, and which."""
-        probe = self.copy()
-        event = probe.advance(bandwidth, math.inf)
-        return probe.t - self.t, event or EV_STUCK
+        dt, event, _ = self.probe(bandwidth)
+        return dt, event
+
+    def probe(self, bandwidth: float) -> tuple[float, str, PreCopy]:
+        """Like ``time_to_event``, with the state at that event (to adopt if nothing changes)."""
+        future = self.copy()
+        event = future.advance(bandwidth, math.inf)
+        return future.t - self.t, event or EV_STUCK, future
 
     def advance(self, bandwidth: float, dt: float) -> str | None:
         """Send at ``bandwidth`` MiB/s for ``dt`` s or until the first event; return it."""

@@ -28,6 +28,8 @@ class CopyModel(Protocol):
 
     def time_to_event(self, bandwidth: float) -> tuple[float, str]: ...
 
+    def probe(self, bandwidth: float) -> tuple[float, str, CopyModel]: ...
+
 
 class Transfer:
     """A fixed amount of data to copy (a cold migration's disk)."""
@@ -56,6 +58,13 @@ class Transfer:
             return math.inf, EV_STUCK
         return max(0.0, (self.size - self.sent) / bandwidth), EV_DONE
 
+    def probe(self, bandwidth: float) -> tuple[float, str, Transfer]:
+        dt, event = self.time_to_event(bandwidth)
+        future = Transfer(self.size)
+        future.sent = self.size if event == EV_DONE else self.sent
+        future.t = self.t + dt
+        return dt, event, future
+
 
 class Link:
     """A shared capacity: one host's NIC, or the fabric."""
@@ -71,7 +80,10 @@ class Link:
 class Flow:
     """One copy in progress; ``on_event(flow, event)`` hears each of its milestones."""
 
-    __slots__ = ("model", "links", "cap", "rate", "last", "gen", "on_event", "deadline", "active")
+    __slots__ = (
+        "model", "links", "cap", "rate", "last", "gen", "on_event", "deadline", "active", "future",
+        "future_event",
+    )
 
     def __init__(
         self,
@@ -90,11 +102,18 @@ class Flow:
         self.gen = 0
         self.deadline = deadline  # absolute time after which a never-ending copy is given up
         self.active = False
+        # The model's state at its next milestone under the current rate: adopted
+        # as is when the milestone comes with the rate unchanged (no recomputation).
+        self.future: CopyModel | None = None
+        self.future_event = ""
 
 
 def max_min_rates(flows: Iterable[Flow]) -> dict[Flow, float]:
     """Max-min fair shares by progressive filling (each flow also bounded by its own cap)."""
     pending = set(flows)
+    if len(pending) == 1:  # the common case without a fabric: a flow alone on its links
+        (flow,) = pending
+        return {flow: min(flow.cap, min(link.capacity for link in flow.links))}
     rates: dict[Flow, float] = {}
     remaining: dict[Link, float] = {}
     count: dict[Link, int] = {}
@@ -158,6 +177,7 @@ class Network:
         return seen
 
     def _catch_up(self, flow: Flow, now: float) -> str | None:
+        flow.future = None
         dt = now - flow.last
         flow.last = now
         # Even with dt == 0: a milestone may be due now (a zero-size last round).
@@ -191,8 +211,12 @@ class Network:
     def _schedule(self, flow: Flow) -> None:
         flow.gen += 1
         gen = flow.gen
-        dt, _ = flow.model.time_to_event(flow.rate)
-        dt = min(dt, max(0.0, flow.deadline - self.env.now))
+        dt, event, future = flow.model.probe(flow.rate)
+        until_deadline = max(0.0, flow.deadline - self.env.now)
+        if dt <= until_deadline:
+            flow.future, flow.future_event = future, event
+        else:
+            dt, flow.future = until_deadline, None
         timer = self.env.timeout(dt)
         timer.callbacks.append(lambda _ev: self._on_timer(flow, gen))
 
@@ -200,7 +224,11 @@ class Network:
         if flow.gen != gen or not flow.active:
             return
         now = self.env.now
-        event = self._catch_up(flow, now)
+        if flow.future is not None:
+            flow.model, flow.last = flow.future, now
+            flow.future, event = None, flow.future_event
+        else:
+            event = self._catch_up(flow, now)
         if event is None:
             if now >= flow.deadline - _EPS:
                 event = EV_STUCK

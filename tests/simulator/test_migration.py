@@ -1,0 +1,187 @@
+"""The pre-copy model against cases computed by hand, and Nova's own schedule."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.migration import (
+    EV_CONVERGED,
+    MigrationSpec,
+    PreCopy,
+    completion_timeout,
+    data_gib,
+    downtime_steps,
+    main,
+    migrate,
+)
+
+
+def test_nova_schedule_for_a_4_gib_guest() -> None:
+    # 50 ms from 0 s, 45 ms more every 300 s, 500 ms from 3000 s, abort at 3200 s.
+    size = data_gib(4096)
+    assert size == 4.0
+    assert list(downtime_steps(size)) == [(300 * i, 50 + 45 * i) for i in range(11)]
+    assert completion_timeout(size) == 3200
+
+
+def test_nova_counts_at_least_2_gib_per_device() -> None:
+    assert data_gib(1024) == 2.0
+    assert data_gib(1024, (1.0, 10.0)) == 2.0 + 2.0 + 10.0
+    # A 1 GiB guest gets the schedule of a 2 GiB one: steps every 150 s.
+    assert list(downtime_steps(data_gib(1024)))[:3] == [(0, 50), (150, 95), (300, 140)]
+    assert completion_timeout(data_gib(1024)) == 1600
+
+
+def test_nova_truncations_are_mirrored() -> None:
+    # 3 GiB, 400 ms, 10 steps, 30 s: the example in nova's docstring.
+    assert list(downtime_steps(3.0, 400, 10, 30)) == [
+        (0, 40), (90, 76), (180, 112), (270, 148), (360, 184), (450, 220),
+        (540, 256), (630, 292), (720, 328), (810, 364), (900, 400),
+    ]
+
+
+def test_converges_in_two_rounds_by_hand() -> None:
+    # Round 0: 4096 MiB at 1000 MiB/s = 4.096 s, dirtying 409.6 MiB (> 50 ms * 1000).
+    # Round 1: 0.4096 s, dirtying 40.96 MiB (<= 50 MiB): pause, send 40.96 MiB.
+    result = migrate(MigrationSpec.for_nova(4096, 100), 1000)
+    assert result.outcome == "converged"
+    assert result.rounds == 2
+    assert result.total_s == pytest.approx(4.096 + 0.4096 + 0.04096)
+    assert result.downtime_s == pytest.approx(0.04096)
+    assert result.sent_mib == pytest.approx(4096 + 409.6 + 40.96)
+    assert result.allowed_downtime_s == 0.05
+
+
+def test_resume_time_adds_to_downtime() -> None:
+    result = migrate(MigrationSpec.for_nova(4096, 100), 1000, resume_s=0.1)
+    assert result.downtime_s == pytest.approx(0.14096)
+
+
+def test_an_idle_guest_pauses_with_nothing_left() -> None:
+    result = migrate(MigrationSpec.for_nova(2048, 0.0), 1024)
+    assert (result.rounds, result.total_s, result.downtime_s) == (1, 2.0, 0.0)
+
+
+def test_dirty_rate_at_bandwidth_never_converges_and_nova_aborts() -> None:
+    # Every round resends the whole 4 GiB; 500 ms at most allows 500 MiB.
+    result = migrate(MigrationSpec.for_nova(4096, 1000), 1000)
+    assert result.outcome == "aborted"
+    assert not result.completed
+    assert result.total_s == 3200.0
+    assert result.rounds == 782  # 781 rounds of 4.096 s, the 782nd cut by the timeout
+    assert result.sent_mib == pytest.approx(3_200_000)
+
+
+def test_working_set_converges_when_the_allowed_downtime_steps_up() -> None:
+    # Rounds of 80 MiB (0.08 s) after round 0: 50 ms allows 50 MiB, not enough;
+    # from 300 s, 95 ms allows 95 MiB: the first round ending after 300 s converges.
+    result = migrate(MigrationSpec.for_nova(4096, 2000, working_set_mib=80), 1000)
+    assert result.outcome == "converged"
+    assert result.switch_s == pytest.approx(4.096 + 3699 * 0.08)
+    assert result.rounds == 3700
+    assert result.downtime_s == pytest.approx(0.08)
+    assert result.allowed_downtime_s == 0.095
+
+
+def test_slowly_shrinking_rounds_use_the_closed_form_exactly() -> None:
+    # r = 0.99: rounds 4096 * 0.99^j; at 95 MiB (from 300 s) round 374 converges.
+    result = migrate(MigrationSpec.for_nova(4096, 990), 1000)
+    expected_switch = 4096 * (1 - 0.99**375) / (0.01 * 1000)
+    assert result.outcome == "converged"
+    assert result.rounds == 375
+    assert result.switch_s == pytest.approx(expected_switch, rel=1e-9)
+    assert result.downtime_s == pytest.approx(4096 * 0.99**375 / 1000, rel=1e-9)
+
+
+def test_force_complete_pauses_the_guest_without_post_copy() -> None:
+    # At 3200 s round 781 has run 1.024 s: 3072 MiB unsent + 2048 MiB dirtied, at
+    # most the 4096 MiB of memory, sent with the guest paused.
+    spec = MigrationSpec.for_nova(4096, 2000, timeout_action="force_complete")
+    result = migrate(spec, 1000)
+    assert result.outcome == "paused"
+    assert result.switch_s == 3200.0
+    assert result.downtime_s == pytest.approx(4.096)
+    assert result.total_s == pytest.approx(3204.096)
+
+
+def test_force_complete_switches_to_post_copy_when_permitted() -> None:
+    spec = MigrationSpec.for_nova(4096, 2000, timeout_action="force_complete", permit_post_copy=True)
+    result = migrate(spec, 1000, resume_s=0.1)
+    assert result.outcome == "post-copy"
+    assert result.downtime_s == 0.1  # the guest runs on the destination at once
+    assert result.total_s == pytest.approx(3204.096)
+
+
+def test_auto_converge_throttles_a_guest_that_would_never_converge() -> None:
+    plain = migrate(MigrationSpec.for_nova(4096, 2000), 1000)
+    throttled = migrate(MigrationSpec.for_nova(4096, 2000, permit_auto_converge=True), 1000)
+    assert plain.outcome == "aborted"
+    assert throttled.outcome == "converged"
+    assert throttled.total_s < 60
+    # Nova does not use auto-converge when post-copy is permitted.
+    spec = MigrationSpec.for_nova(4096, 2000, permit_auto_converge=True, permit_post_copy=True)
+    assert not spec.auto_converge
+
+
+def test_no_timeout_and_no_hope_is_reported_as_never_converging() -> None:
+    result = migrate(MigrationSpec.for_nova(4096, 2000, timeout_s_per_gib=0), 1000)
+    assert result.outcome == "never-converges"
+    assert math.isinf(result.total_s)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    memory=st.integers(256, 32768),
+    dirty=st.floats(0, 1500),
+    working_set=st.integers(0, 4096),
+    bandwidth=st.floats(100, 3000),
+    chunks=st.lists(st.floats(0.01, 400), min_size=1, max_size=30),
+)
+def test_advancing_in_pieces_gives_the_same_migration(
+    memory: int, dirty: float, working_set: int, bandwidth: float, chunks: list[float]
+) -> None:
+    """Bandwidth changes cut a migration at arbitrary times: the outcome must not move."""
+    spec = MigrationSpec.for_nova(memory, dirty, working_set)
+    whole = PreCopy(spec)
+    event = whole.advance(bandwidth, math.inf)
+    pieces = PreCopy(spec)
+    for dt in chunks:
+        got = pieces.advance(bandwidth, dt)
+        if got is not None:
+            assert got == event
+            break
+    else:
+        got = pieces.advance(bandwidth, math.inf)
+        assert got == event
+    assert pieces.t == pytest.approx(whole.t, rel=1e-6, abs=1e-6)
+    if event == EV_CONVERGED:
+        assert pieces.final == pytest.approx(whole.final, rel=1e-6, abs=1e-6)
+
+
+def test_command_line_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--memory-mib", "4096", "--dirty-rate-mibps", "100", "--bandwidth-mibps", "1000", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["converged"] is True
+    assert out["rounds"] == 2
+    assert out["downtime_ms"] == pytest.approx(40.96)
+    assert out["total_s"] == pytest.approx(4.54656)
+    assert out["sent_mib"] == pytest.approx(4546.56)
+    assert out["completion_timeout_s"] == 3200
+    assert out["downtime_schedule"][0] == {"from_s": 0.0, "downtime_ms": 50.0}
+    assert out["downtime_schedule"][-1] == {"from_s": 3000.0, "downtime_ms": 500.0}
+
+
+def test_command_line_text_for_a_migration_that_does_not_converge(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--memory-mib", "4096", "--dirty-rate-mibps", "1000", "--bandwidth-mibps", "1000",
+                 "--flavor-ram-mib", "8192"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "converged:        no" in out
+    assert "total:            6400.000 s" in out  # flavor of 8 GiB: timeout 6400 s
+    assert "from     600 s:    95 ms" in out
