@@ -182,7 +182,7 @@ class _Run:
         self.avail.finish(now)
         for server, since in self.down_since.items():
             self.downtime[server] += now - since
-        self.events.sort(key=lambda e: (e.time, e.end))
+        self.events.sort(key=lambda e: (e.time, e.end, e.host, e.server, e.kind))
         avail = self.avail.vnfs
         return RunResult(
             seed=self.seed,
