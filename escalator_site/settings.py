@@ -7,6 +7,7 @@ REDIS_URL (channel layer and Celery broker), TASK_BACKEND=celery.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -81,8 +82,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not memory: browser tests serve pages from another process.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_escalator.sqlite3")}
+    # A file, not memory: browser tests serve pages from another process. One per
+    # test process, so that concurrent test runs on one checkout do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_escalator_{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
 else:
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_escalator")}
@@ -163,3 +165,7 @@ WHITENOISE_USE_FINDERS = True
 
 # Monte Carlo fan-out: worker processes per simulation (1 = in the task's own process).
 SIMULATION_PROCESSES = env_int("SIMULATION_PROCESSES", 1)
+
+if env_bool("ESCALATOR_FAST_PASSWORD_HASHING", False):
+    # Tests only: creating users with the real hasher costs seconds each.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import copy
-import os
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM
-# refuses to run inside one unless told it is safe (the notes in shared/).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SMALL_CLOUD = {
     "format_version": 1,
@@ -107,3 +103,29 @@ def admin_client(client, admin_user):
 def pytest_collection_modifyitems(config, items):
     # Browser tests run last: an asyncio test after Playwright's loop fails (see notes).
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture
+def role_users(django_user_model):
+    """One user per role (groups are made again: transactional tests flush them)."""
+    from django.contrib.auth.models import Group
+
+    users = {}
+    for role in ("viewer", "planner", "approver", "admin"):
+        group, _ = Group.objects.get_or_create(name=role)
+        user = django_user_model.objects.create_user(f"{role}-1", password="correct horse battery")
+        user.groups.add(group)
+        users[role] = user
+    second = django_user_model.objects.create_user("planner-2", password="correct horse battery")
+    second.groups.add(Group.objects.get(name="planner"))
+    users["planner2"] = second
+    return users
+
+
+@pytest.fixture
+def lab_cloud(cloud_doc):
+    from inventory.files import parse_inventory
+    from inventory.services import replace_inventory
+
+    replace_inventory(parse_inventory(cloud_doc))
+    return cloud_doc

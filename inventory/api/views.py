@@ -37,14 +37,14 @@ class CloudViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsStaffToWrite]
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", enum=["yaml", "json"], default="yaml")],
+        parameters=[OpenApiParameter("as", enum=["yaml", "json"], default="yaml")],
         responses={200: str},
     )
     @action(detail=True, methods=["get"], url_path="export")
     def export(self, request, name=None):
-        fmt = request.query_params.get("format", "yaml")
+        fmt = request.query_params.get("as", "yaml")
         if fmt not in ("yaml", "json"):
-            return Response({"format": ["must be yaml or json"]}, status=400)
+            return Response({"as": ["must be yaml or json"]}, status=400)
         text = dumps_inventory(services.load_snapshot(self.get_object()), fmt)
         from django.http import HttpResponse
 

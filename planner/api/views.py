@@ -102,14 +102,14 @@ class PlanViewSet(
         return self._workflow(request, services.reject_plan)
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", enum=list(EXPORT_FORMATS), default="json")],
+        parameters=[OpenApiParameter("as", enum=list(EXPORT_FORMATS), default="json")],
         responses={200: str},
     )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
-        fmt = request.query_params.get("format", "json")
+        fmt = request.query_params.get("as", "json")
         if fmt not in EXPORT_FORMATS:
-            return Response({"format": [f"must be one of {', '.join(EXPORT_FORMATS)}"]},
+            return Response({"as": [f"must be one of {', '.join(EXPORT_FORMATS)}"]},
                             status=400)
         plan = self.get_object()
         text, content_type = export_plan(plan, fmt)

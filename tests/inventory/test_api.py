@@ -116,7 +116,7 @@ def test_import_over_api_reports_problems(api, cloud_doc):
 
 
 def test_cloud_export(lab, api):
-    response = api.get("/api/clouds/lab/export/?format=json")
+    response = api.get("/api/clouds/lab/export/?as=json")
     assert response.status_code == 200
     assert response.json()["cloud"]["name"] == "lab"
 
