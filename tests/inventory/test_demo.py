@@ -6,7 +6,6 @@ import itertools
 import json
 import math
 import re
-import time
 from collections import Counter, defaultdict
 
 import pytest
@@ -273,17 +272,14 @@ def test_a_single_host_cannot_be_upgraded_rolling():
         generate(1, seed=1)
 
 
-def test_a_thousand_hosts_of_twenty_servers_each_in_seconds():
-    started = time.perf_counter()
+def test_a_thousand_hosts_of_twenty_servers_each():
+    # Its speed is measured by bench/inventory.py, not here.
     big = generate(1000, seed=7)
-    elapsed = time.perf_counter() - started
     assert len(big.hosts) == 1000
     assert len(big.servers) == 20000
     assert 0.60 <= ram_in_use(big) <= 0.75
     assert_capacity_respected(big)
     assert_zone_can_drain(big, wave_hosts(1000))
-    # Goal under 5 s (about 0.6 s measured); generous here for a busy machine.
-    assert elapsed < 15
 
 
 @settings(max_examples=40, deadline=None)
