@@ -23,9 +23,6 @@ from planner.timing import (
     migration_bandwidth,
 )
 
-# Taking a server down in place, and starting it again, without HA.
-STOP_S = 10.0
-
 
 def action_time(snapshot: Snapshot, action: ServerAction, timings: Timings) -> float:
     """Seconds the host's drain spends on one action."""
@@ -39,14 +36,35 @@ def action_time(snapshot: Snapshot, action: ServerAction, timings: Timings) -> f
         return estimate_cold_migration(server, timings)
     if action.kind == ActionKind.SWITCHOVER:
         vnf = snapshot.vnf_of_server.get(action.server)
-        return vnf.switchover_s if vnf else 0.0
+        return vnf.switchover_s if vnf and vnf.switchover_s > 0 else timings.switchover_s
     if action.kind == ActionKind.STOP_START:
-        return STOP_S
+        return timings.stop_s
     return 0.0
 
 
-def step_drain_s(snapshot: Snapshot, step: HostStep, timings: Timings) -> float:
-    return sum(action_time(snapshot, a, timings) for a in step.actions)
+def slot_s(switchovers: list[float], moves: list[float], stops: list[float], timings: Timings) -> float:
+    """A host's whole slot, as the executor runs it.
+
+    Switchovers run together, then the moves one after another (one
+    outgoing migration per host) while stopped servers shut down; the parked
+    and stopped servers start again together once the host is back.
+    """
+    drain = max(switchovers, default=0.0) + max(sum(moves), max(stops, default=0.0))
+    restore = timings.start_s if switchovers or stops else 0.0
+    return drain + timings.host_fixed_s + restore
+
+
+def step_slot_s(snapshot: Snapshot, step: HostStep, timings: Timings) -> float:
+    switchovers, moves, stops = [], [], []
+    for a in step.actions:
+        spent = action_time(snapshot, a, timings)
+        if a.kind == ActionKind.SWITCHOVER:
+            switchovers.append(spent)
+        elif a.kind == ActionKind.STOP_START:
+            stops.append(spent)
+        elif a.kind != ActionKind.STAY:
+            moves.append(spent)
+    return slot_s(switchovers, moves, stops, timings)
 
 
 def estimate_duration(
@@ -61,20 +79,17 @@ def estimate_duration(
         migration_s = 0.0
         received: dict[str, float] = defaultdict(float)
         for step in wave.hosts:
-            drain = 0.0
+            slowest = max(slowest, step_slot_s(snapshot, step, timings))
             for action in step.actions:
-                spent = action_time(snapshot, action, timings)
-                drain += spent
                 if action.kind == ActionKind.LIVE_MIGRATE:
-                    migration_s += spent
+                    migration_s += action_time(snapshot, action, timings)
                     if action.target:
                         server = snapshot.server_by_name[action.server]
                         received[action.target] += memory_to_send_mib(server)
-            slowest = max(slowest, drain)
         # A target's NIC is shared by everything it receives in the wave.
         for target, mib in received.items():
-            slowest = max(slowest, mib / hosts[target].nic_bandwidth_mibps)
+            slowest = max(slowest, mib / hosts[target].nic_bandwidth_mibps + timings.host_fixed_s)
         if concurrent_migrations:
-            slowest = max(slowest, migration_s / concurrent_migrations)
-        total += slowest + timings.host_fixed_s
+            slowest = max(slowest, migration_s / concurrent_migrations + timings.host_fixed_s)
+        total += slowest
     return total

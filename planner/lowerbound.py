@@ -10,11 +10,12 @@ cheapest: parked through its VNF's HA where that is allowed and quicker.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 from inventory.snapshot import HaModel, Server, Snapshot
 from planner.capacity import parkable
-from planner.estimate import STOP_S
+from planner.estimate import slot_s
 from planner.options import PlanOptions
 from planner.plan import ActionKind
 from planner.strategies.engine import hosts_to_upgrade
@@ -39,24 +40,31 @@ class LowerBound:
         return {**asdict(self), "value": self.value}
 
 
-def _cheapest(snapshot: Snapshot, server: Server, options: PlanOptions, timings: Timings) -> tuple[float, float]:
-    """(seconds, MiB moved) of the quickest allowed way to clear one server."""
+def _cheapest(
+    snapshot: Snapshot, server: Server, options: PlanOptions, timings: Timings
+) -> tuple[ActionKind, float, float]:
+    """(action, seconds, MiB moved) of the quickest allowed way to clear one server."""
     host = snapshot.host_by_name[server.host]
     if server.status == "SHUTOFF" and options.allows(ActionKind.STAY):
-        return 0.0, 0.0
-    choices: list[tuple[float, float]] = []
+        return ActionKind.STAY, 0.0, 0.0
+    choices: list[tuple[float, float, ActionKind]] = []
     if parkable(snapshot, server, options):
         vnf = snapshot.vnf_of_server[server.name]
         if vnf.ha_model != HaModel.NONE:
-            choices.append((vnf.switchover_s, 0.0))
+            seconds = vnf.switchover_s if vnf.switchover_s > 0 else timings.switchover_s
+            choices.append((seconds, 0.0, ActionKind.SWITCHOVER))
     if server.live_migratable and options.allows(ActionKind.LIVE_MIGRATE):
         est = estimate_live_migration(server, host.nic_bandwidth_mibps, timings)
-        choices.append((est.duration_s, est.sent_mib))
+        choices.append((est.duration_s, est.sent_mib, ActionKind.LIVE_MIGRATE))
     if options.allows(ActionKind.COLD_MIGRATE):
-        choices.append((estimate_cold_migration(server, timings), server.disk_gib * 1024.0))
+        cold = estimate_cold_migration(server, timings)
+        choices.append((cold, server.disk_gib * 1024.0, ActionKind.COLD_MIGRATE))
     if options.allows(ActionKind.STOP_START):
-        choices.append((STOP_S, 0.0))
-    return min(choices) if choices else (0.0, 0.0)
+        choices.append((timings.stop_s, 0.0, ActionKind.STOP_START))
+    if not choices:
+        return ActionKind.STAY, 0.0, 0.0
+    seconds, mib, kind = min(choices)
+    return kind, seconds, mib
 
 
 def lower_bound(
@@ -69,12 +77,15 @@ def lower_bound(
     slots: list[float] = []
     moved = 0.0
     for name in names:
-        drain = 0.0
+        parts: dict[ActionKind, list[float]] = defaultdict(list)
         for server in servers_by_host.get(name, ()):
-            seconds, mib = _cheapest(snapshot, server, options, timings)
-            drain += seconds
+            kind, seconds, mib = _cheapest(snapshot, server, options, timings)
+            parts[kind].append(seconds)
             moved += mib
-        slots.append(drain + timings.host_fixed_s)
+        moves = parts[ActionKind.LIVE_MIGRATE] + parts[ActionKind.COLD_MIGRATE]
+        slots.append(
+            slot_s(parts[ActionKind.SWITCHOVER], moves, parts[ActionKind.STOP_START], timings)
+        )
     at_once = max(1, min(options.hosts_per_wave, len(names)))
     bandwidth = sum(h.nic_bandwidth_mibps for h in snapshot.hosts) / 2
     if options.concurrent_migrations:

@@ -2,16 +2,19 @@
 
 The simulator draws durations from distributions; the planner needs their
 means to order hosts, to score candidate plans quickly and to compute the
-lower bound. ``Timings`` holds those means; ``timings_from(params)`` reads
+lower bound. Live migration uses the simulator's own closed-form pre-copy
+model (``simulator.migration``, pure like this module). ``Timings`` holds those means; ``timings_from(params)`` reads
 them from the simulator's parameters when it is given some.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
 from inventory.snapshot import Host, Server
+from simulator.migration import MigrationSpec, migrate
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,13 @@ class Timings:
     # Disk copy bandwidth of a cold migration, MiB/s.
     cold_bandwidth_mibps: float = 400.0
     start_s: float = 30.0
+    stop_s: float = 10.0
+    # Nova's [libvirt] live-migration knobs (as the simulator's parameters name them).
+    downtime_steps: float = 10
+    downtime_delay_s: float = 75
+    completion_timeout_s_per_gib: float = 800
+    # A VNF switchover or drain that the VNF does not time itself.
+    switchover_s: float = 2.0
 
     @property
     def host_fixed_s(self) -> float:
@@ -56,8 +66,11 @@ def timings_from(params: Any) -> Timings:
         if value is not None and not isinstance(value, int | float):
             value = getattr(value, "mean", None)
             value = value() if callable(value) else value
-        if isinstance(value, int | float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
             values[f.name] = float(value)
+    downtime_ms = getattr(params, "live_migration_downtime_ms", None)
+    if isinstance(downtime_ms, int | float):
+        values["downtime_s"] = downtime_ms / 1000.0
     return Timings(**values)
 
 
@@ -77,34 +90,60 @@ class MigrationEstimate:
 def estimate_live_migration(
     server: Server, bandwidth_mibps: float, timings: Timings = Timings()
 ) -> MigrationEstimate:
-    """Pre-copy live migration at a constant bandwidth, as DESIGN.md describes it.
+    """Pre-copy live migration alone on a link of constant bandwidth.
 
-    Round 0 sends the memory in use; each later round sends what was dirtied
-    during the previous one, at most the working set. It stops when the rest
-    fits in the allowed downtime. Without convergence (dirty rate at or above
-    the bandwidth) we assume Nova's downtime steps end it at the working set.
+    The closed-form model of ``simulator.migration`` (Nova's downtime steps
+    and completion timeout included), so that the planner's ranking and the
+    simulator agree. A migration that does not complete is charged its time
+    to the timeout plus a cold migration (the simulator's default fallback),
+    and the cold migration's time as downtime.
     """
-    bandwidth = max(bandwidth_mibps, 1e-6)
-    to_send = memory_to_send_mib(server)
-    working_set = float(server.working_set_mib or to_send)
-    sent = 0.0
-    elapsed = timings.migration_overhead_s
-    converges = server.dirty_rate_mibps < bandwidth
-    for _ in range(30):
-        round_s = to_send / bandwidth
-        if round_s <= timings.downtime_s or not converges:
-            break
-        sent += to_send
-        elapsed += round_s
-        to_send = min(server.dirty_rate_mibps * round_s, working_set)
-    # The last round runs with the server paused: that is the downtime.
-    downtime = to_send / bandwidth + timings.resume_s
-    return MigrationEstimate(
-        duration_s=elapsed + to_send / bandwidth,
-        downtime_s=downtime,
-        sent_mib=sent + to_send,
-        converges=converges,
+    key = (
+        server.ram_mib,
+        server.memory_used_mib,
+        server.dirty_rate_mibps,
+        server.working_set_mib,
+        bandwidth_mibps,
+        timings,
     )
+    cached = _LIVE_CACHE.get(key)
+    if cached is not None:
+        return cached
+    spec = MigrationSpec.for_nova(
+        memory_to_send_mib(server),
+        server.dirty_rate_mibps,
+        float(server.working_set_mib),
+        float(server.ram_mib),
+        (),
+        int(timings.downtime_s * 1000),
+        int(timings.downtime_steps),
+        int(timings.downtime_delay_s),
+        int(timings.completion_timeout_s_per_gib),
+    )
+    result = migrate(spec, max(bandwidth_mibps, 1e-6), timings.resume_s)
+    if result.completed and math.isfinite(result.total_s):
+        estimate = MigrationEstimate(
+            duration_s=timings.migration_overhead_s + result.total_s,
+            downtime_s=result.downtime_s,
+            sent_mib=result.sent_mib,
+            converges=True,
+        )
+    else:
+        cold = estimate_cold_migration(server, timings)
+        spent = result.total_s if math.isfinite(result.total_s) else spec.timeout_s
+        estimate = MigrationEstimate(
+            duration_s=timings.migration_overhead_s + spent + cold,
+            downtime_s=cold,
+            sent_mib=result.sent_mib + server.disk_gib * 1024.0,
+            converges=False,
+        )
+    if len(_LIVE_CACHE) > 100_000:
+        _LIVE_CACHE.clear()
+    _LIVE_CACHE[key] = estimate
+    return estimate
+
+
+_LIVE_CACHE: dict[tuple, MigrationEstimate] = {}
 
 
 def estimate_cold_migration(server: Server, timings: Timings = Timings()) -> float:

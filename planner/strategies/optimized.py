@@ -25,6 +25,8 @@ from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
 from planner.timing import Timings
 
 Scorer = Callable[[Plan], float]
+# Candidates kept for the final re-ranking.
+FINALISTS = 5
 
 
 def moved_twice(plan: Plan) -> int:
@@ -114,9 +116,16 @@ def optimized(
     options: PlanOptions,
     *,
     scorer: Scorer | None = None,
+    final_scorer: Scorer | None = None,
     timings: Timings | None = None,
     **_: object,
 ) -> Plan:
+    """Search host orders for the plan with the best score within the time budget.
+
+    ``scorer`` ranks every candidate (fast: the estimate by default);
+    ``final_scorer`` (e.g. ``planner.simulation.simulator_scorer``) re-ranks
+    the best few at the end.
+    """
     timings = timings or Timings()
     deadline = time.monotonic() + options.time_budget_s
     builder = WaveBuilder(
@@ -140,6 +149,13 @@ def optimized(
 
     best: tuple[tuple[float, int, float], list[str], Plan] | None = None
     failure: NoPlanError | None = None
+    finalists: dict[tuple[float, int, float], Plan] = {}
+
+    def remember(score: tuple[float, int, float], plan: Plan) -> None:
+        finalists[score] = plan
+        if len(finalists) > FINALISTS:
+            del finalists[max(finalists)]
+
     for order in seed_orders(snapshot, options, timings):
         try:
             plan = builder.build(order, "optimized")
@@ -147,6 +163,7 @@ def optimized(
             failure = failure or exc
             continue
         score = rank(plan)
+        remember(score, plan)
         if best is None or score < best[0]:
             best = (score, order, plan)
     if best is None:
@@ -160,7 +177,10 @@ def optimized(
         except NoPlanError:
             continue
         score = rank(plan)
+        remember(score, plan)
         if score <= best[0]:
             best = (score, order, plan)
+    if final_scorer is not None and len(finalists) > 1:
+        return min(finalists.items(), key=lambda item: (final_scorer(item[1]), item[0]))[1]
     return best[2]
 

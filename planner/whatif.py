@@ -1,0 +1,194 @@
+"""What-if: plan one inventory with several strategies and compare them.
+
+For each strategy: plan (timed), validate, simulate (Monte Carlo) and put
+the figures side by side with the lower bound. Pure: no database; the
+``whatif`` command and the web page only load the inventory and print.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from inventory.snapshot import Snapshot
+from planner.errors import NoPlanError
+from planner.lowerbound import LowerBound, lower_bound
+from planner.options import PlanOptions
+from planner.plan import MOVING_ACTIONS, Plan
+from planner.simulation import SimFigures, simulate_runs
+from planner.strategies import make_plan
+from planner.timing import timings_from
+from planner.validator import ValidationReport, resolve_targets, validate
+from simulator.params import SimParams
+
+DEFAULT_STRATEGIES = ("serial", "parallel", "optimized")
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    """One strategy's row of the comparison (``error`` set when it found no plan)."""
+
+    strategy: str
+    planning_s: float
+    plan: Plan | None = None
+    validation: ValidationReport | None = None
+    simulation: SimFigures | None = None
+    error: list[str] = field(default_factory=list)
+
+    @property
+    def waves(self) -> int:
+        return len(self.plan.waves) if self.plan else 0
+
+    @property
+    def migrations(self) -> int:
+        if self.plan is None:
+            return 0
+        return sum(1 for _, _, a in self.plan.actions() if a.kind in MOVING_ACTIONS)
+
+    def ratio(self, bound: LowerBound) -> float | None:
+        if self.simulation is None or not bound.value:
+            return None
+        return self.simulation.duration_s["p50"] / bound.value
+
+    def to_dict(self, bound: LowerBound) -> dict[str, Any]:
+        sim = self.simulation
+        return {
+            "strategy": self.strategy,
+            "planning_s": round(self.planning_s, 3),
+            "error": self.error,
+            "waves": self.waves,
+            "migrations": self.migrations,
+            "moved_twice": self.validation.moved_twice if self.validation else None,
+            "valid": self.validation.ok if self.validation else None,
+            "violations": [v.message for v in self.validation.violations] if self.validation else [],
+            "duration_s": sim.duration_s if sim else None,
+            "ratio_to_lower_bound": self.ratio(bound),
+            "total_vnf_outage_s": sim.total_vnf_outage_s if sim else None,
+            "worst_vnf_outage_s": sim.worst_vnf_outage_s if sim else None,
+            "sla_violations": sim.sla_violations if sim else None,
+            "simulation": sim.to_dict() if sim else None,
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    hosts: int
+    servers: int
+    options: PlanOptions
+    lower_bound: LowerBound
+    results: tuple[StrategyResult, ...]
+
+    def result(self, strategy: str) -> StrategyResult:
+        return next(r for r in self.results if r.strategy == strategy)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hosts": self.hosts,
+            "servers": self.servers,
+            "options": self.options.to_dict(),
+            "lower_bound": self.lower_bound.to_dict(),
+            "strategies": [r.to_dict(self.lower_bound) for r in self.results],
+        }
+
+
+def compare(
+    snapshot: Snapshot,
+    strategies: Sequence[str] = DEFAULT_STRATEGIES,
+    options: PlanOptions | None = None,
+    params: SimParams | None = None,
+    runs: int = 20,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> Comparison:
+    """Plan, validate and simulate ``snapshot`` with each strategy."""
+    options = options or PlanOptions()
+    params = params or SimParams()
+    timings = timings_from(params)
+    bound = lower_bound(snapshot, options, timings)
+    results = []
+    for name in strategies:
+        if progress:
+            progress(f"planning with {name}")
+        started = time.perf_counter()
+        try:
+            plan = make_plan(name, snapshot, options, timings=timings)
+        except NoPlanError as exc:
+            results.append(
+                StrategyResult(name, time.perf_counter() - started, error=list(exc.reasons))
+            )
+            continue
+        planning_s = time.perf_counter() - started
+        report = validate(snapshot, plan)
+        if progress:
+            progress(f"simulating {name} ({runs} runs)")
+        # Simulate the destinations the validator checked (scheduler choices named).
+        figures = simulate_runs(snapshot, resolve_targets(snapshot, plan), params, runs, seed)
+        results.append(StrategyResult(name, planning_s, plan, report, figures))
+    return Comparison(
+        hosts=len(snapshot.hosts),
+        servers=len(snapshot.servers),
+        options=options,
+        lower_bound=bound,
+        results=tuple(results),
+    )
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def format_table(comparison: Comparison) -> str:
+    """The comparison as a plain-text table, one row per strategy."""
+    bound = comparison.lower_bound
+    header = (
+        "strategy", "waves", "migr.", "moved 2x", "p50 h", "p95 h", "x LB",
+        "outage p50 s", "outage p95 s", "worst VNF p50 s", "worst p95 s", "SLA viol.", "valid",
+    )
+    rows = [header]
+    for r in comparison.results:
+        if r.error:
+            rows.append((r.strategy, "no plan", *([""] * (len(header) - 2))))
+            continue
+        sim = r.simulation
+        assert sim is not None and r.validation is not None
+        rows.append(
+            (
+                r.strategy,
+                str(r.waves),
+                str(r.migrations),
+                str(r.validation.moved_twice),
+                _fmt(sim.duration_s["p50"] / 3600, 1),
+                _fmt(sim.duration_s["p95"] / 3600, 1),
+                _fmt(r.ratio(bound), 2),
+                _fmt(sim.total_vnf_outage_s["p50"], 1),
+                _fmt(sim.total_vnf_outage_s["p95"], 1),
+                _fmt(sim.worst_vnf_outage_s["p50"], 1),
+                _fmt(sim.worst_vnf_outage_s["p95"], 1),
+                _fmt(sim.sla_violations["p50"]),
+                "yes" if r.validation.ok else f"NO ({len(r.validation.violations)})",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+        for row in rows
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append("")
+    lines.append(
+        f"{comparison.hosts} hosts, {comparison.servers} servers; lower bound "
+        f"{bound.value / 3600:.2f} h (transfer {bound.transfer_s:.0f} s, longest host "
+        f"{bound.longest_host_s:.0f} s, slots {bound.slots_s:.0f} s over {bound.hosts_at_once} "
+        "hosts at once)"
+    )
+    for r in comparison.results:
+        if r.error:
+            lines.append(f"{r.strategy}: no plan: " + "; ".join(r.error))
+        elif r.validation and not r.validation.ok:
+            for v in r.validation.violations[:5]:
+                lines.append(f"{r.strategy}: {v.message}")
+    return "\n".join(lines)
