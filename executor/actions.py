@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from executor.hooks import UpgradeDriver, VnfManager
-from executor.port import CloudPort, Permanent, ServerInfo
+from executor.port import CloudPort, Permanent, ServerInfo, Transient
 from executor.steps import StepKind, StepSpec
 from planner.plan import ActionKind
 
@@ -49,6 +49,10 @@ class Policy:
     migration_timeout_s: float = 900.0
     host_return_timeout_s: float = 1800.0
     verify_timeout_s: float = 300.0
+    # How long nova-compute must be seen up without a break before the host
+    # counts as back: longer than Nova's service_down_time, so that a stale
+    # heartbeat from before the reboot cannot pass for a fresh one.
+    verify_settle_s: float = 0.0
     server_timeout_s: float = 300.0
     poll_s: float = 1.0
     # Most migrations in flight across the cloud at once (0: no limit).
@@ -257,6 +261,10 @@ class Move(Handler):
                     f"migration {failed[-1].id} {failed[-1].status}" if failed else "not moved")
                 raise StepFailed(f"{self.spec.server}: {self.kind} failed {attempts} time(s); "
                                  f"last: {cause}")
+            if attempts:
+                # Give the cloud a moment (a scheduler that has not yet seen a
+                # host come back answers "No valid host" meanwhile).
+                self.ctx.sleep(min(policy.backoff_s * 2 ** attempts, policy.backoff_max_s))
             data["attempts"] = attempts + 1
             self.ctx.save()  # before the request: a restart must see it was asked
             self.ctx.log(f"{self.kind} {self.spec.server} attempt {attempts + 1}",
@@ -333,12 +341,26 @@ class Verify(Handler):
     """The host is up and reports every target version."""
 
     def execute(self) -> None:
-        try:
-            self.cloud.wait_for_service(self.spec.host, "up",
-                                        timeout=self.ctx.policy.verify_timeout_s,
-                                        interval=self.ctx.policy.poll_s)
-        except Exception as exc:  # a WaitTimeout, or the API gone: the host is lost
-            raise StepFailed(f"{self.spec.host} is not up: {exc}", host_lost=True) from exc
+        policy = self.ctx.policy
+        deadline = self.ctx.now() + policy.verify_timeout_s
+        up_since: float | None = None
+        while True:
+            now = self.ctx.now()
+            try:
+                state = self.cloud.compute_service(self.spec.host).state
+            except Transient:
+                state = "unknown"
+            if state == "up":
+                up_since = now if up_since is None else up_since
+                if now - up_since >= policy.verify_settle_s:
+                    return
+            else:
+                up_since = None
+            if now >= deadline:
+                raise StepFailed(f"{self.spec.host} is not up steadily after "
+                                 f"{policy.verify_timeout_s:g} s (last seen {state})",
+                                 host_lost=True)
+            self.ctx.sleep(policy.poll_s)
 
     def postcondition(self) -> str | None:
         service = self.cloud.compute_service(self.spec.host)

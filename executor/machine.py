@@ -206,6 +206,8 @@ class Machine:
         self.records = self.store.load()
         for spec in self.specs:
             self.records.setdefault(spec.key, StepRecord(spec.key))
+        if self.store.wanted() is Wanted.ABORT:
+            return self._stopped()  # aborted while paused or blocked: only clean up
         for wave, hosts in sorted(steps_by_host(self.specs).items()):
             keys = [s.key for steps in hosts.values() for s in steps]
             if all(self.records[k].state in FINISHED for k in keys):

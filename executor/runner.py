@@ -1,0 +1,191 @@
+"""The worker's half: claim an execution, run its machine, store the outcome.
+
+An execution is held through a lease (``Execution.runner``, ``lease_until``)
+that a heartbeat thread renews. A worker killed at any moment (SIGKILL)
+leaves its lease to run out; the next worker (a restarted process, or
+Celery delivering the task again: tasks are acked late) waits for that,
+takes the execution over and continues from the stored step records.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import Q
+from django.utils import timezone
+
+from executor.actions import Policy
+from executor.choices import ACTIVE_STATES, ExecutionState
+from executor.hooks import make_upgrade_driver, make_vnf_manager
+from executor.machine import Machine, Outcome, RunResult
+from executor.models import Execution
+from executor.steps import StepKind, StepSpec
+from executor.store import DjangoStore, record_event
+
+logger = logging.getLogger(__name__)
+
+
+def lease_seconds() -> float:
+    """How long a silent worker keeps an execution (env ESCALATOR_EXECUTION_LEASE_S)."""
+    return float(os.environ.get("ESCALATOR_EXECUTION_LEASE_S", "15"))
+
+
+def clouds_yaml() -> str:
+    path = os.environ.get("OS_CLIENT_CONFIG_FILE") or settings.CLOUDS_YAML
+    # openstacksdk reads only the environment variable.
+    os.environ.setdefault("OS_CLIENT_CONFIG_FILE", path)
+    return path
+
+
+def sandbox_control_url(cloud_name: str) -> str:
+    """The sandbox's control endpoint, written in its clouds.yaml entry (if any)."""
+    path = Path(clouds_yaml())
+    if not path.exists():
+        return ""
+    entry = (yaml.safe_load(path.read_text()) or {}).get("clouds", {}).get(cloud_name, {})
+    return entry.get("escalator_sandbox_control", "")
+
+
+def connect(cloud_name: str) -> Any:
+    """The cloud port for a clouds.yaml entry (the only place the adapter is built)."""
+    from executor.openstack_adapter import OpenStackCloud
+
+    clouds_yaml()
+    return OpenStackCloud.from_cloud(cloud_name, timeout=60)
+
+
+def _claim(execution_id: int, token: str) -> bool:
+    now = timezone.now()
+    free = Q(runner="") | Q(lease_until__lt=now) | Q(lease_until__isnull=True)
+    return Execution.objects.filter(pk=execution_id, state__in=ACTIVE_STATES).filter(free).update(
+        runner=token, lease_until=now + timedelta(seconds=lease_seconds())) == 1
+
+
+def claim(execution_id: int, token: str, wait: bool = True) -> bool:
+    """Take the execution; wait (at most two leases) for a dead worker's lease to end."""
+    deadline = time.monotonic() + 2 * lease_seconds() + 1
+    while True:
+        if _claim(execution_id, token):
+            return True
+        row = Execution.objects.filter(pk=execution_id).values("state", "runner").first()
+        if not wait or row is None or row["state"] not in ACTIVE_STATES:
+            return False
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, execution_id: int, token: str) -> None:
+        super().__init__(name=f"lease-{execution_id}", daemon=True)
+        self.execution_id = execution_id
+        self.token = token
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(lease_seconds() / 3):
+                Execution.objects.filter(pk=self.execution_id, runner=self.token).update(
+                    lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
+        finally:
+            close_old_connections()
+
+
+def _closing(fn):
+    def run():
+        try:
+            return fn()
+        finally:
+            close_old_connections()
+    return run
+
+
+def specs_of(execution: Execution) -> list[StepSpec]:
+    return [StepSpec(key=r.key, index=r.index, wave=r.wave, host=r.host, kind=StepKind(r.kind),
+                     server=r.server, action=r.action, source=r.source, target=r.target or None,
+                     vnf=r.vnf) for r in execution.steps.order_by("index")]
+
+
+def plan_label(execution: Execution) -> str:
+    return (f"plan '{execution.plan.name}' (execution {execution.pk}) to "
+            f"{execution.plan.target_release or 'target'}")
+
+
+def build_machine(execution: Execution, token: str, cloud: Any = None) -> Machine:
+    config = execution.config or {}
+    return Machine(
+        specs_of(execution), cloud or connect(execution.cloud_name),
+        DjangoStore(execution.pk, token),
+        vnf_manager=make_vnf_manager(config.get("vnf_manager")),
+        upgrade_driver=make_upgrade_driver(config.get("upgrade_driver"),
+                                           sandbox_control_url(execution.cloud_name)),
+        policy=Policy.from_dict(config.get("policy")),
+        plan_label=plan_label(execution),
+        target_versions=execution.target_versions,
+        thread_wrapper=_closing,
+    )
+
+
+FINAL_OF = {
+    Outcome.DONE: ExecutionState.DONE,
+    Outcome.PAUSED: ExecutionState.PAUSED,
+    Outcome.ABORTED: ExecutionState.ABORTED,
+    Outcome.BLOCKED: ExecutionState.BLOCKED,
+}
+
+
+def run_execution(execution_id: int, cloud: Any = None) -> str:
+    """Run (or continue) an execution until it ends, pauses or blocks; returns its state."""
+    token = uuid.uuid4().hex
+    if not claim(execution_id, token):
+        return "not claimed"
+    heartbeat = _Heartbeat(execution_id, token)
+    heartbeat.start()
+    try:
+        Execution.objects.filter(pk=execution_id, runner=token, started__isnull=True).update(
+            started=timezone.now())
+        if Execution.objects.filter(pk=execution_id, runner=token,
+                                    state=ExecutionState.QUEUED).update(
+                state=ExecutionState.RUNNING) == 1:
+            record_event(execution_id, "execution", "running", state=ExecutionState.RUNNING)
+        execution = Execution.objects.select_related("plan").get(pk=execution_id)
+        try:
+            result = build_machine(execution, token, cloud).run()
+        except Exception as exc:  # the cloud unreachable, a bad config, a bug: show it
+            logger.exception("execution %s stopped", execution_id)
+            result = RunResult(Outcome.BLOCKED, f"{type(exc).__name__}: {exc}")
+        return _finish(execution, token, result)
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join(timeout=5)
+        Execution.objects.filter(pk=execution_id, runner=token).update(runner="",
+                                                                       lease_until=None)
+
+
+def _finish(execution: Execution, token: str, result: RunResult) -> str:
+    if result.outcome is Outcome.LOST:
+        return "lost"
+    state = FINAL_OF[result.outcome]
+    final = state in (ExecutionState.DONE, ExecutionState.ABORTED)
+    updated = Execution.objects.filter(pk=execution.pk, runner=token).update(
+        state=state, cause=result.cause, finished=timezone.now() if final else None)
+    if updated != 1:
+        return "lost"
+    record_event(execution.pk, "execution", f"{state}" + (f": {result.cause}" if result.cause
+                                                          else ""),
+                 state=str(state), cause=result.cause, step=result.failed_step)
+    if final:
+        from executor.services import plan_finished
+
+        plan_finished(execution, state)
+    return str(state)

@@ -1,0 +1,214 @@
+"""Starting and steering executions: every change compare-and-set and audited.
+
+Only admins act (``planner.roles.can_execute``); every signed-in user may
+watch. Long work runs as a task (``executor.tasks``): these functions
+return at once with the execution to watch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from escalator_site.jobs import submit
+from executor.actions import Policy
+from executor.choices import ACTIVE_STATES, ExecutionState, StepState, Wanted
+from executor.hooks import make_vnf_manager
+from executor.models import Execution, StepRecord
+from executor.steps import build_steps
+from executor.store import record_event
+from planner import roles
+from planner.choices import PlanState
+from planner.models import Plan, PlanEvent
+
+# Notes of a step that belong to one attempt: a retry starts them afresh.
+ATTEMPT_NOTES = ("attempts", "last_error", "baseline", "requested")
+
+
+class ExecutionError(Exception):
+    """A request refused; the message says why, to the operator."""
+
+
+class NotAllowed(ExecutionError):
+    pass
+
+
+def _require_admin(user) -> None:
+    if not roles.can_execute(user):
+        raise NotAllowed("Only an admin may start or steer an execution.")
+
+
+def _dispatch(execution_id: int) -> None:
+    from executor.tasks import run_execution_task
+
+    transaction.on_commit(lambda: submit(run_execution_task, execution_id))
+
+
+def _plan_state(plan: Plan, user, new: str, action: str) -> None:
+    """Move the plan to executing/executed through the workflow, or by CAS if absent."""
+    try:
+        from planner import services as workflow
+    except ImportError:  # the workflow is not there: do its compare-and-set ourselves
+        workflow = None
+    if workflow is not None:
+        if new == PlanState.EXECUTING and hasattr(workflow, "mark_executing"):
+            workflow.mark_executing(plan, user)
+            return
+        if new == PlanState.EXECUTED and hasattr(workflow, "mark_executed"):
+            workflow.mark_executed(plan, user)
+            return
+    old = plan.state
+    if Plan.objects.filter(pk=plan.pk, state=old).update(state=new) != 1:
+        raise ExecutionError("The plan changed meanwhile; reload it and try again.")
+    PlanEvent.objects.create(plan=plan, actor=user if user and user.is_authenticated else None,
+                             action=action, from_state=old, to_state=new,
+                             content_hash=plan.content_hash)
+
+
+def _config(plan: Plan, config: dict[str, Any] | None) -> dict[str, Any]:
+    config = dict(config or {})
+    unknown = sorted(set(config) - {"vnf_manager", "upgrade_driver", "policy", "cloud"})
+    if unknown:
+        raise ExecutionError(f"Unknown execution settings: {', '.join(unknown)}.")
+    policy = dict(config.get("policy") or {})
+    limit = (plan.options or {}).get("concurrent_migrations")
+    if limit and "concurrent_migrations" not in policy:
+        policy["concurrent_migrations"] = int(limit)
+    try:
+        Policy.from_dict(policy)
+        make_vnf_manager(config.get("vnf_manager"))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ExecutionError(f"Execution settings: {exc}") from exc
+    config["policy"] = policy
+    return config
+
+
+def start_execution(plan: Plan, user, config: dict[str, Any] | None = None) -> Execution:
+    """Start an approved plan, exactly as approved; returns the queued execution."""
+    _require_admin(user)
+    from planner.export import plan_from_dict
+
+    if plan.state != PlanState.APPROVED or not plan.approved_hash:
+        raise ExecutionError(f"Only an approved plan can run; this one is {plan.state}.")
+    if plan.content_hash != plan.approved_hash:
+        raise ExecutionError("The plan changed since its approval: it must be approved again.")
+    if Execution.objects.filter(plan=plan, state__in=ACTIVE_STATES + (
+            ExecutionState.PAUSED, ExecutionState.BLOCKED)).exists():
+        raise ExecutionError("This plan already has an execution under way.")
+    config = _config(plan, config)
+    pure = plan_from_dict(plan.content)
+    from inventory.services import load_snapshot
+
+    snapshot = load_snapshot(plan.cloud)
+    vnf_of = {server: vnf.name for server, vnf in snapshot.vnf_of_server.items()}
+    target = dict((plan.content.get("target_release") or {}).get("components") or {})
+    if not target:
+        target = dict(snapshot.target.versions)
+    cloud_name = config.pop("cloud", "") or plan.cloud.openstack_cloud or plan.cloud.name
+    with transaction.atomic():
+        execution = Execution.objects.create(
+            plan=plan, plan_hash=plan.approved_hash, cloud_name=cloud_name, config=config,
+            target_versions=target, started_by=user)
+        StepRecord.objects.bulk_create([
+            StepRecord(execution=execution, index=s.index, key=s.key, wave=s.wave, host=s.host,
+                       kind=str(s.kind), server=s.server, action=s.action, source=s.source,
+                       target=s.target or "", vnf=s.vnf)
+            for s in build_steps(pure, vnf_of)])
+        _plan_state(plan, user, PlanState.EXECUTING, "execution started")
+        record_event(execution.pk, "execution", f"started by {user.username} "
+                     f"({execution.steps.count()} steps on cloud {cloud_name})",
+                     actor=user, state=ExecutionState.QUEUED)
+        _dispatch(execution.pk)
+    return execution
+
+
+def _steer(execution: Execution, user, action: str, allowed: tuple[str, ...], new_state: str,
+           wanted: str, comment: str = "", dispatch: bool = False) -> Execution:
+    _require_admin(user)
+    with transaction.atomic():
+        old = Execution.objects.values_list("state", flat=True).get(pk=execution.pk)
+        if old not in allowed:
+            raise ExecutionError(f"Cannot {action} an execution that is {old}.")
+        if Execution.objects.filter(pk=execution.pk, state=old).update(
+                state=new_state, wanted=wanted) != 1:
+            raise ExecutionError("The execution changed meanwhile; reload and try again.")
+        record_event(execution.pk, "control", f"{action} by {user.username}"
+                     + (f": {comment}" if comment else ""), actor=user, action=action,
+                     from_state=old, state=new_state)
+        if dispatch:
+            _dispatch(execution.pk)
+    execution.refresh_from_db()
+    return execution
+
+
+def pause(execution: Execution, user) -> Execution:
+    """Pause after the steps in flight."""
+    return _steer(execution, user, "pause", (ExecutionState.QUEUED, ExecutionState.RUNNING),
+                  ExecutionState.PAUSING, Wanted.PAUSE)
+
+
+def resume(execution: Execution, user) -> Execution:
+    # Not while pausing: the worker still holds it; resume once it is paused.
+    return _steer(execution, user, "resume", (ExecutionState.PAUSED, ExecutionState.BLOCKED),
+                  ExecutionState.QUEUED, Wanted.RUN, dispatch=True)
+
+
+def abort(execution: Execution, user, reason: str = "") -> Execution:
+    """Start nothing new; hosts not yet upgraded go back in service, others are marked."""
+    idle = execution.state in (ExecutionState.PAUSED, ExecutionState.BLOCKED)
+    return _steer(execution, user, "abort",
+                  (ExecutionState.QUEUED, ExecutionState.RUNNING, ExecutionState.PAUSING,
+                   ExecutionState.PAUSED, ExecutionState.BLOCKED),
+                  ExecutionState.QUEUED if idle else ExecutionState.ABORTING, Wanted.ABORT,
+                  reason, dispatch=idle)
+
+
+def _step(execution: Execution, key: str) -> StepRecord:
+    step = execution.steps.filter(key=key).first()
+    if step is None:
+        raise ExecutionError(f"No step {key!r} in this execution.")
+    return step
+
+
+def retry_step(execution: Execution, user, key: str) -> Execution:
+    """Run a failed step again (with fresh attempts) and continue the execution."""
+    _require_admin(user)
+    step = _step(execution, key)
+    with transaction.atomic():
+        data = {k: v for k, v in step.data.items() if k not in ATTEMPT_NOTES}
+        if StepRecord.objects.filter(pk=step.pk, state=StepState.FAILED).update(
+                state=StepState.PENDING, error="", data=data, observed={}) != 1:
+            raise ExecutionError(f"Step {key} is {step.state}: only a failed step is retried.")
+        record_event(execution.pk, "control", f"retry {key} by {user.username}", step=key,
+                     host=step.host, actor=user, action="retry")
+    if execution.state in (ExecutionState.BLOCKED, ExecutionState.PAUSED):
+        return resume(execution, user)
+    return execution
+
+
+def skip_step(execution: Execution, user, key: str, reason: str) -> Execution:
+    """Mark a failed or pending step skipped (the operator did it, or it is moot)."""
+    _require_admin(user)
+    if not reason.strip():
+        raise ExecutionError("Say why the step is skipped (a reason is required).")
+    step = _step(execution, key)
+    with transaction.atomic():
+        if StepRecord.objects.filter(pk=step.pk, state__in=[StepState.FAILED, StepState.PENDING]
+                                     ).update(state=StepState.SKIPPED, skip_reason=reason) != 1:
+            raise ExecutionError(f"Step {key} is {step.state}: it cannot be skipped.")
+        record_event(execution.pk, "control", f"skip {key} by {user.username}: {reason}",
+                     step=key, host=step.host, actor=user, action="skip", reason=reason)
+    if execution.state in (ExecutionState.BLOCKED, ExecutionState.PAUSED):
+        return resume(execution, user)
+    return execution
+
+
+def plan_finished(execution: Execution, state: str) -> None:
+    """Called by the worker when an execution ends: the plan is executed (if it completed)."""
+    if state != ExecutionState.DONE:
+        return
+    plan = Plan.objects.get(pk=execution.plan_id)
+    if plan.state == PlanState.EXECUTING:
+        _plan_state(plan, execution.started_by, PlanState.EXECUTED, "executed")
+

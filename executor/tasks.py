@@ -1,0 +1,11 @@
+"""Background task of an execution: a thread in the web process, or a Celery task."""
+
+from __future__ import annotations
+
+from escalator_site.jobs import background
+from executor.runner import run_execution
+
+
+@background("executor.run_execution")
+def run_execution_task(execution_id: int) -> str:
+    return run_execution(execution_id)

@@ -1,0 +1,18 @@
+"""Fixtures of the executor's tests: the sandbox cloud, its inventory, approved plans."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.executor.helpers import ExecutionKit
+from tests.fixtures_sandbox import sandbox, sandbox_session  # noqa: F401
+
+
+@pytest.fixture
+def kit(transactional_db, django_user_model, monkeypatch) -> ExecutionKit:
+    """An inventory, users (admin, author, approver, viewer) and plan helpers.
+
+    Dispatching to a background worker is recorded, not done: tests run the
+    worker themselves (in this process or as a subprocess).
+    """
+    return ExecutionKit.create(django_user_model, monkeypatch)

@@ -1,0 +1,94 @@
+"""Helpers of the executor's tests: the sandbox inventory, approved plans, counting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from executor.port import MigrationInfo
+from inventory.services import replace_inventory
+from planner.export import plan_to_dict
+from planner.models import Plan
+from planner.plan import ActionKind, HostStep, ServerAction, Wave
+from planner.plan import Plan as PurePlan
+from planner.services import content_hash
+from sandbox.seed import TARGET, small_cloud
+
+A = ServerAction
+TARGET_VERSIONS = {c.name: c.version for c in TARGET}
+
+
+def rolling_plan() -> PurePlan:
+    """Four hosts in two parallel waves; every kind of action once at least."""
+    return PurePlan("custom", "2026.2", (
+        Wave((HostStep("cmp1", (A("fw-a", ActionKind.SWITCHOVER, "cmp1"),
+                                A("lb-1", ActionKind.LIVE_MIGRATE, "cmp1", "cmp3"))),
+              HostStep("cmp2", (A("fw-b", ActionKind.LIVE_MIGRATE, "cmp2", "cmp4"),
+                                A("batch-1", ActionKind.STAY, "cmp2"))))),
+        Wave((HostStep("cmp3", (A("lb-1", ActionKind.LIVE_MIGRATE, "cmp3", "cmp1"),
+                                A("lb-2", ActionKind.COLD_MIGRATE, "cmp3", "cmp2"))),
+              HostStep("cmp4", (A("fw-b", ActionKind.LIVE_MIGRATE, "cmp4", "cmp2"),
+                                A("lb-3", ActionKind.STOP_START, "cmp4"))))),
+    ))
+
+
+# Where rolling_plan leaves every server.
+PLANNED = {"fw-a": "cmp1", "lb-1": "cmp1", "fw-b": "cmp2", "batch-1": "cmp2",
+           "lb-2": "cmp2", "lb-3": "cmp4"}
+
+
+@dataclass
+class ExecutionKit:
+    admin: object
+    author: object
+    approver: object
+    viewer: object
+    dispatched: list[int] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, users, monkeypatch) -> ExecutionKit:
+        from django.contrib.auth.models import Group
+
+        replace_inventory(small_cloud())
+        admin = users.objects.create_user("admin", password="pw-admin-123", is_superuser=True,
+                                          is_staff=True)
+        author = users.objects.create_user("author", password="pw-author-123")
+        approver = users.objects.create_user("approver", password="pw-approver-123")
+        viewer = users.objects.create_user("viewer", password="pw-viewer-123")
+        for user, role in ((author, "planner"), (approver, "approver"), (viewer, "viewer")):
+            group, _ = Group.objects.get_or_create(name=role)
+            user.groups.add(group)
+        kit = cls(admin, author, approver, viewer)
+        import executor.services
+
+        monkeypatch.setattr(executor.services, "submit",
+                            lambda task, execution_id: kit.dispatched.append(execution_id))
+        return kit
+
+    def approved(self, pure: PurePlan | None = None, *, state: str = "approved") -> Plan:
+        from inventory.models import Cloud
+
+        pure = pure or rolling_plan()
+        content = plan_to_dict(pure, small_cloud())
+        digest = content_hash(content)
+        return Plan.objects.create(
+            cloud=Cloud.objects.get(name="sandbox"), name="rolling", strategy=pure.strategy,
+            target_release=pure.target_release, content=content, content_hash=digest,
+            state=state, author=self.author, approved_by=self.approver,
+            approved_hash=digest if state == "approved" else "")
+
+
+def migrations_since(cloud, baseline: int) -> list[MigrationInfo]:
+    return [m for m in cloud.migrations() if int(m.id) > baseline]
+
+
+def newest_migration_id(cloud) -> int:
+    return max((int(m.id) for m in cloud.migrations()), default=0)
+
+
+def sandbox_config(down_s: float = 1.0, **policy) -> dict:
+    return {"upgrade_driver": {"kind": "sandbox", "down_s": down_s},
+            "policy": {"poll_s": 0.3, "backoff_s": 0.2, "verify_settle_s": SETTLE_S, **policy}}
+
+
+# Longer than the sandbox's service_down_time (5 s): see Policy.verify_settle_s.
+SETTLE_S = 6.0
