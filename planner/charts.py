@@ -34,6 +34,8 @@ MAX_GANTT_ROWS = 120
 def stat(summary: dict[str, Any], key: str, which: str = "p50") -> float | None:
     """One percentile of one figure of a Monte Carlo summary, or None."""
     value = summary.get(key)
+    if value is None:
+        value = summary.get("figures", {}).get(key)
     if isinstance(value, dict):
         value = value.get(which)
     return value if isinstance(value, int | float) else None

@@ -17,6 +17,7 @@ from inventory.snapshot import Snapshot
 from planner.plan import ActionKind, HostStep, Plan, ServerAction
 from planner.timing import (
     Timings,
+    default_timings,
     estimate_cold_migration,
     estimate_live_migration,
     memory_to_send_mib,
@@ -71,7 +72,7 @@ def estimate_duration(
     snapshot: Snapshot, plan: Plan, timings: Timings | None = None, concurrent_migrations: int = 0
 ) -> float:
     """Expected seconds from the first disable to the last enable."""
-    timings = timings or Timings()
+    timings = timings or default_timings()
     hosts = snapshot.host_by_name
     total = 0.0
     for wave in plan.waves:

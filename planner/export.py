@@ -104,7 +104,7 @@ def estimate_from_summary(summary: Mapping[str, Any], runs: int, seed: int,
     estimate: dict[str, Any] = {"runs": runs, "seed": seed, "lower_bound_s": lower_bound_s}
     for key in ("duration_s", "total_vnf_outage_s", "worst_vnf_outage_s", "sla_violations",
                 "migrations"):
-        value = summary.get(key)
+        value = summary.get(key, (summary.get("figures") or {}).get(key))
         if isinstance(value, Mapping):
             estimate[key] = {p: value[p] for p in ("p50", "p95", "p99", "max") if p in value}
     per_vnf = summary.get("vnf_outage_s")

@@ -19,7 +19,12 @@ from planner.estimate import slot_s
 from planner.options import PlanOptions
 from planner.plan import ActionKind
 from planner.strategies.engine import hosts_to_upgrade
-from planner.timing import Timings, estimate_cold_migration, estimate_live_migration
+from planner.timing import (
+    Timings,
+    default_timings,
+    estimate_cold_migration,
+    estimate_live_migration,
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ def lower_bound(
     snapshot: Snapshot, options: PlanOptions | None = None, timings: Timings | None = None
 ) -> LowerBound:
     options = options or PlanOptions()
-    timings = timings or Timings()
+    timings = timings or default_timings()
     names = hosts_to_upgrade(snapshot)
     servers_by_host = snapshot.servers_by_host
     slots: list[float] = []

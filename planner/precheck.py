@@ -25,7 +25,12 @@ from inventory.snapshot import (
 from planner.capacity import RESOURCE_LABELS, zone_capacities
 from planner.options import PlanOptions
 from planner.plan import ActionKind
-from planner.timing import Timings, estimate_cold_migration, estimate_live_migration
+from planner.timing import (
+    Timings,
+    default_timings,
+    estimate_cold_migration,
+    estimate_live_migration,
+)
 from planner.versions import compare, needs_upgrade, parse
 
 
@@ -260,7 +265,7 @@ def vnf_redundancy(snapshot: Snapshot, options: PlanOptions) -> CheckItem:
 
 def vnfs_without_ha(snapshot: Snapshot, options: PlanOptions, timings: Timings | None = None) -> CheckItem:
     """VNFs that depend on one server, with the outage migration will cost them."""
-    timings = timings or Timings()
+    timings = timings or default_timings()
     title = "VNFs without HA and the outage they will see"
     servers, hosts = snapshot.server_by_name, snapshot.host_by_name
     lines, over_budget, subjects = [], [], []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 from inventory.snapshot import Host, Server
@@ -72,6 +73,14 @@ def timings_from(params: Any) -> Timings:
     if isinstance(downtime_ms, int | float):
         values["downtime_s"] = downtime_ms / 1000.0
     return Timings(**values)
+
+
+@lru_cache(maxsize=1)
+def default_timings() -> Timings:
+    """The means of the simulator's default parameters: plans and figures agree by default."""
+    from simulator.params import SimParams
+
+    return timings_from(SimParams())
 
 
 def memory_to_send_mib(server: Server) -> float:

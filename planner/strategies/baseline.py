@@ -22,7 +22,15 @@ def az_by_az(snapshot: Snapshot, options: PlanOptions, **_: object) -> Plan:
     """Zone after zone; inside a zone up to ``hosts_per_wave`` hosts at once."""
     hosts = snapshot.host_by_name
     order = sorted(hosts_to_upgrade(snapshot), key=lambda h: (hosts[h].az, h))
-    rules = WaveRules(max_hosts=options.hosts_per_wave, one_az_per_wave=True, explicit_targets=False)
+    # Inside a zone, each VNF's max_impacted limits the wave (not one member
+    # per anti-affinity group: with VNFs kept inside a zone that would make
+    # every zone serial).
+    rules = WaveRules(
+        max_hosts=options.hosts_per_wave,
+        one_az_per_wave=True,
+        explicit_targets=False,
+        one_group_member_per_wave=False,
+    )
     return WaveBuilder(snapshot, options, rules).build(order, "az-by-az")
 
 

@@ -21,7 +21,12 @@ from planner.errors import NoPlanError
 from planner.options import PlanOptions
 from planner.plan import ActionKind, HostStep, Plan, ServerAction, Wave
 from planner.strategies.state import CloudState
-from planner.timing import Timings, estimate_cold_migration, estimate_live_migration
+from planner.timing import (
+    Timings,
+    default_timings,
+    estimate_cold_migration,
+    estimate_live_migration,
+)
 from planner.versions import needs_upgrade
 
 
@@ -63,7 +68,7 @@ class WaveBuilder:
         self.snapshot = snapshot
         self.options = options
         self.rules = rules
-        self.timings = timings or Timings()
+        self.timings = timings or default_timings()
         hosts = snapshot.hosts
         az_size = Counter(h.az for h in hosts)
         agg_size = Counter(a for h in hosts for a in h.aggregates)

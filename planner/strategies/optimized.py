@@ -22,7 +22,7 @@ from planner.estimate import estimate_duration
 from planner.options import PlanOptions
 from planner.plan import MOVING_ACTIONS, Plan
 from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
-from planner.timing import Timings
+from planner.timing import Timings, default_timings
 
 Scorer = Callable[[Plan], float]
 # Candidates kept for the final re-ranking.
@@ -126,7 +126,7 @@ def optimized(
     ``final_scorer`` (e.g. ``planner.simulation.simulator_scorer``) re-ranks
     the best few at the end.
     """
-    timings = timings or Timings()
+    timings = timings or default_timings()
     deadline = time.monotonic() + options.time_budget_s
     builder = WaveBuilder(
         snapshot,
