@@ -47,7 +47,9 @@ def merge(discovered: Snapshot, overlay: Snapshot | None, *, cloud: str | None =
             notes.append(f"host {host.name}: NIC bandwidth unknown, "
                          f"assumed {default_nic_bandwidth_mibps:g} MiB/s")
         components = host.components
-        if not components and old and old.components:
+        if old and dict(old.versions) == dict(host.versions):
+            components = old.components  # the same versions, in the operator's order
+        elif not components and old and old.components:
             components = old.components
             notes.append(f"host {host.name}: the cloud publishes no versions, kept the known ones")
         hosts.append(replace(host, nic_bandwidth_mibps=bandwidth, components=components))

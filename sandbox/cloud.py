@@ -137,14 +137,18 @@ class Sandbox:
         """Create everything the seed inventory holds."""
         _DownTime.seconds = 300.0
         self.start()
+        _progress("nova and placement are up")
         self._create_flavors()
         for host in self.seed.hosts:
             self._start_host(host)
+        _progress(f"{len(self.seed.hosts)} compute services started")
         self._create_aggregates()
         for host in self.seed.hosts:
             self._set_versions(host.name, dict(host.versions))
         self._create_groups()
+        _progress(f"booting {len(self.seed.servers)} servers")
         self._boot_servers([s.name for s in self.seed.servers])
+        _progress("servers booted")
         _DownTime.seconds = self.service_down_time
         self._apply_service_states()
 
@@ -469,6 +473,10 @@ class Sandbox:
     def stop(self) -> None:
         self.faults.clear()
         self.harness.doCleanups()
+
+
+def _progress(message: str) -> None:
+    print(f"sandbox: {message}", file=sys.stderr, flush=True)
 
 
 def _quiet_logging() -> None:

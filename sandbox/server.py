@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--live-migration-s", type=float, default=0.0,
                         help="extra seconds every live migration takes")
     parser.add_argument("--boot-workers", type=int, default=8)
+    parser.add_argument("--build-timeout", type=float, default=300.0,
+                        help="give up (printing every thread's stack) after this many seconds")
     return parser.parse_args(argv)
 
 
@@ -75,6 +77,18 @@ def main(argv: list[str] | None = None) -> int:
     # `kill -USR1 PID` prints every thread's stack to stderr: how to see
     # where a stuck cloud is stuck.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    if args.inventory:
+        from inventory.files import InventoryError, load_inventory
+
+        try:
+            seed = load_inventory(args.inventory)
+        except InventoryError as exc:
+            print(f"FAILED: {exc}", file=sys.stderr, flush=True)
+            return 2
+    else:
+        from sandbox.seed import small_cloud
+
+        seed = small_cloud()
     # Nova's threading mode: must be decided before the first nova import,
     # and nova.tests.functional must be that first import.
     os.environ["OS_NOVA_DISABLE_EVENTLET_PATCHING"] = "1"
@@ -84,20 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     from sandbox.cloud import Sandbox
     from sandbox.front import Front
 
-    if args.inventory:
-        from inventory.files import load_inventory
-
-        seed = load_inventory(args.inventory)
-    else:
-        from sandbox.seed import small_cloud
-
-        seed = small_cloud()
-
     sandbox = Sandbox(seed, service_down_time=args.service_down_time,
                       live_migration_s=args.live_migration_s,
                       boot_workers=args.boot_workers)
+    # A build that takes this long is stuck: show where, to stderr.
+    faulthandler.dump_traceback_later(args.build_timeout, exit=True)
     try:
         sandbox.build()
+        faulthandler.cancel_dump_traceback_later()
     except Exception:
         # Nova leaves non-daemon threads behind: a plain return would hang.
         traceback.print_exc()

@@ -73,8 +73,9 @@ def test_a_destination_pre_check_failure_is_refused_at_once(sandbox):
     with pytest.raises(Permanent) as refused:
         cloud.live_migrate(fw_a.id, host="cmp3")
 
+    # Nova reports a refused destination as "No valid host" (HTTP 400).
     assert refused.value.status == 400
-    assert "cmp3" in refused.value.message
+    assert "No valid host" in refused.value.message
     after = cloud.wait_for_server(fw_a.id, "ACTIVE", timeout=30, interval=0.3)
     assert after.host == "cmp1"
     assert cloud.migrations(server_id=fw_a.id)[-1].status == "error"
@@ -116,13 +117,14 @@ def test_http_503_on_half_of_the_requests(sandbox):
 def test_http_500_on_an_action_is_transient_and_nothing_happened(sandbox):
     cloud = sandbox.cloud()
     fw_a = by_name(cloud, "fw-a")
+    before = cloud.migrations(server_id=fw_a.id)
     sandbox.inject("http_error", status=500, method="POST", path="/v2.1/servers/", count=1)
 
     with pytest.raises(Transient) as failed:
         cloud.live_migrate(fw_a.id, host="cmp3")
 
     assert failed.value.status == 500
-    assert cloud.migrations(server_id=fw_a.id) == []
+    assert cloud.migrations(server_id=fw_a.id) == before
     assert by_name(cloud, "fw-a").host == "cmp1"
 
 
