@@ -15,114 +15,15 @@ services and servers where the seed has them): far cheaper than a restart.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from inventory.files import write_inventory
-from inventory.snapshot import Snapshot
+from sandbox.process import SandboxHandle, start_sandbox, stop_sandbox
 from sandbox.seed import small_cloud
 
-ROOT = Path(__file__).resolve().parent.parent
-READY_TIMEOUT_S = 180
-# Short, so that tests of a dying compute do not wait long; the heartbeat
-# is every second, so 5 s still tolerates a busy machine.
-SERVICE_DOWN_TIME_S = 5
-
-
-@dataclass
-class SandboxHandle:
-    """A running sandbox: where it is, what it was seeded with, how to drive it."""
-
-    pid: int
-    port: int
-    clouds_yaml: Path
-    seed: Snapshot
-    cloud_name: str = "sandbox"
-    service_down_time: int = SERVICE_DOWN_TIME_S
-    log: list[str] = field(default_factory=list)
-
-    @property
-    def control_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/_control"
-
-    def control(self, method: str, path: str = "", body: Any = None,
-                timeout: float = 180) -> Any:
-        """Call the control endpoint; raises on any non-2xx answer."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.control_url + path, data=data, method=method,
-            headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read() or b"null")
-
-    def inject(self, kind: str, **options: Any) -> dict[str, Any]:
-        return self.control("POST", "/faults", {"kind": kind, **options})
-
-    def reset(self) -> dict[str, Any]:
-        return self.control("POST", "/reset")
-
-    def cloud(self, **kwargs: Any):
-        """An ``OpenStackCloud`` adapter on this sandbox (through clouds.yaml)."""
-        from executor.openstack_adapter import OpenStackCloud
-
-        return OpenStackCloud.from_cloud(self.cloud_name, **kwargs)
-
-
-def start_sandbox(workdir: Path, seed: Snapshot, *, extra_args: tuple[str, ...] = (),
-                  timeout: float = READY_TIMEOUT_S) -> tuple[subprocess.Popen, SandboxHandle]:
-    """Start a sandbox process and wait for READY (its stderr goes to a file)."""
-    inventory = workdir / "sandbox-inventory.yaml"
-    write_inventory(seed, inventory)
-    clouds = workdir / "clouds.yaml"
-    errors = (workdir / "sandbox.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.server", "--inventory", str(inventory),
-         "--port", "0", "--clouds-yaml", str(clouds),
-         "--service-down-time", str(SERVICE_DOWN_TIME_S), *extra_args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
-    ready: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            ready.append(line.rstrip("\n"))
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + timeout
-    while not any(line.startswith("READY") for line in ready):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_sandbox(proc)
-            tail = (workdir / "sandbox.log").read_text()[-3000:]
-            raise RuntimeError(f"the sandbox did not become ready:\n{tail}")
-        time.sleep(0.1)
-    line = next(line for line in ready if line.startswith("READY"))
-    fields = dict(part.split("=", 1) for part in line.split()[1:])
-    handle = SandboxHandle(pid=proc.pid, port=int(fields["port"]), clouds_yaml=clouds,
-                           seed=seed, log=ready)
-    return proc, handle
-
-
-def stop_sandbox(proc: subprocess.Popen) -> None:
-    """SIGTERM by PID, then SIGKILL if it has not gone within 20 s."""
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+__all__ = ["SandboxHandle", "sandbox", "sandbox_session"]
 
 
 @pytest.fixture(scope="session")
