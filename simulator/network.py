@@ -157,6 +157,11 @@ class Network:
         for link in flow.links:
             link.flows.add(flow)
         self.flows_started += 1
+        if all(len(link.flows) == 1 for link in flow.links):
+            # Alone on its links (the usual case without a fabric): no one to re-divide with.
+            flow.rate = min(flow.cap, min(link.capacity for link in flow.links))
+            self._schedule(flow)
+            return
         self._reshare(self._component([flow]), [])
 
     def _component(self, seeds: Iterable[Flow]) -> set[Flow]:
@@ -238,7 +243,8 @@ class Network:
         if event in TERMINAL_EVENTS:
             neighbours = [other for link in flow.links for other in link.flows if other is not flow]
             self._detach(flow)
-            self._reshare(self._component(neighbours), [])
+            if neighbours:
+                self._reshare(self._component(neighbours), [])
         else:
             self._schedule(flow)  # same share, new phase
         flow.on_event(flow, event)
