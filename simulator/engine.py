@@ -82,8 +82,27 @@ def simulate(snapshot: Snapshot, plan: Plan, params: SimParams | None = None, se
             gc.enable()
 
 
+def _check_plan(snapshot: Snapshot, plan: Plan) -> None:
+    """Refuse a plan that names what the inventory does not have (the validator judges the rest)."""
+    hosts = snapshot.host_by_name
+    servers = snapshot.server_by_name
+    seen: set[str] = set()
+    for _, step in plan.host_steps():
+        if step.host not in hosts:
+            raise ValueError(f"the plan upgrades host {step.host!r}, which is not in the inventory")
+        if step.host in seen:
+            raise ValueError(f"the plan upgrades host {step.host!r} twice")
+        seen.add(step.host)
+        for action in step.actions:
+            if action.server not in servers:
+                raise ValueError(f"the plan moves server {action.server!r}, which is not in the inventory")
+            if action.target is not None and action.target not in hosts:
+                raise ValueError(f"the plan sends {action.server!r} to unknown host {action.target!r}")
+
+
 class _Run:
     def __init__(self, snapshot: Snapshot, plan: Plan, params: SimParams, seed: int) -> None:
+        _check_plan(snapshot, plan)
         self.snapshot = snapshot
         self.plan = plan
         self.params = params
@@ -346,6 +365,15 @@ class _Run:
                 ok, reason = yield self._cold(server, host, action.target)
                 if not ok:
                     self.failures.append(Failure(self.env.now, host, server, "cold-migration", reason, "stop"))
+                continue
+            info = self.servers[server]
+            if not info.live_migratable:
+                # Nova refuses at once (SR-IOV port, pinned CPUs, ...): no retry helps.
+                reason = f"cannot live-migrate: {info.not_migratable_reason or 'not live-migratable'}"
+                self._event(self.env.now, host, server, MIGRATION_FAILED, reason)
+                what = params.migration_fallback
+                self.failures.append(Failure(self.env.now, host, server, "live-migration", reason, what))
+                yield from self._fallback(server, host)
                 continue
             for attempt in range(params.migration_retries + 1):
                 ok, reason = yield self._live(server, host, action.target)

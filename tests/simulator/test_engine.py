@@ -8,6 +8,8 @@ start 30 s, cold-migration overhead 60 s at 400 MiB/s. NICs carry 1000 MiB/s.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from inventory.snapshot import GroupPolicy, HaModel, MemberRole, ServerGroup
@@ -284,3 +286,33 @@ def test_the_same_seed_reproduces_a_run_and_another_differs() -> None:
     other = simulate(snap, p, SimParams(live_migration_failure_p=0.3), seed=12)
     assert first.to_dict() == again.to_dict()
     assert first.duration_s != other.duration_s
+
+
+def test_a_server_nova_cannot_live_migrate_goes_straight_to_the_fallback() -> None:
+    pinned = server("p", "h1")
+    pinned = type(pinned)(**{**pinned.__dict__, "live_migratable": False, "not_migratable_reason": "SR-IOV port"})
+    snap = cloud([host("h1"), host("h2")], [pinned])
+    result = simulate(snap, plan([step("h1", ("p", K.LIVE_MIGRATE, None))]), fixed_params(), seed=1)
+    assert [(f.reason, f.action) for f in result.failures] == [("cannot live-migrate: SR-IOV port", "cold-migrate")]
+    assert log(result, "cold-migrate") == [("cold-migrate", "h1", "p", 5.0, 75.24)]
+
+
+def test_a_plan_naming_what_the_inventory_lacks_is_refused() -> None:
+    snap = cloud([host("h1"), host("h2")], [server("a", "h1")])
+    with pytest.raises(ValueError, match="host 'h9', which is not in the inventory"):
+        simulate(snap, plan([step("h9")]))
+    with pytest.raises(ValueError, match="server 'zz'"):
+        simulate(snap, plan([step("h1", ("zz", K.LIVE_MIGRATE, None))]))
+    with pytest.raises(ValueError, match="twice"):
+        simulate(snap, plan([step("h1")], [step("h1")]))
+
+
+def test_a_result_is_json_ready() -> None:
+    snap = cloud([host("h1"), host("h2")], [server("a", "h1", dirty=30.0)])
+    result = simulate(snap, plan([step("h1", ("a", K.LIVE_MIGRATE, None))]), fixed_params(), seed=1)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["events"][0] == {
+        "time": 0, "end": 5.0, "host": "h1", "server": "", "vnf": "", "kind": "disable", "detail": "",
+        "downtime_s": 0.0,
+    }
+    assert data["migrations"] == 1
