@@ -72,11 +72,14 @@ class ZoneCapacity:
         return missing
 
     def messages(self) -> list[str]:
-        return [
-            f"capacity: {n} more host{'s' if n > 1 else ''}' worth of {RESOURCE_LABELS[r]} "
-            f"needed in {self.az} (to drain {self.worst_host})"
-            for r, n in self.missing_hosts().items()
-        ]
+        out = []
+        for resource, n in self.missing_hosts().items():
+            worth = "1 more host's" if n == 1 else f"{n} more hosts'"
+            out.append(
+                f"capacity: {worth} worth of {RESOURCE_LABELS[resource]} needed in {self.az} "
+                f"(to drain {self.worst_host})"
+            )
+        return out
 
 
 def zone_capacities(snapshot: Snapshot, options: PlanOptions | None = None) -> list[ZoneCapacity]:
