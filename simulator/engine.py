@@ -461,6 +461,7 @@ class _Run:
 
             def heard(flow: Flow, event: str) -> None:
                 model = flow.model  # the network may have swapped in the state it probed
+                assert isinstance(model, PreCopy)
                 now = env.now
                 if event in (EV_CONVERGED, EV_PAUSED):
                     pause[0] = now

@@ -229,6 +229,7 @@ class Network:
         if flow.gen != gen or not flow.active:
             return
         now = self.env.now
+        event: str | None
         if flow.future is not None:
             flow.model, flow.last = flow.future, now
             flow.future, event = None, flow.future_event
