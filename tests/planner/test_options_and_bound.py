@@ -1,0 +1,91 @@
+"""Plan options round-trip and refuse nonsense; the lower bound's three terms; timings."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.estimate import estimate_duration
+from planner.lowerbound import lower_bound
+from planner.options import PlanOptions
+from planner.plan import ActionKind
+from planner.strategies import make_plan
+from planner.timing import Timings, estimate_live_migration, timings_from
+from simulator.distributions import Fixed, Uniform
+from simulator.params import SimParams
+from tests.planner.builder import cloud, host, server, three_hosts
+
+
+def test_options_round_trip_through_a_dict():
+    options = PlanOptions(hosts_per_wave=4, allowed_actions={"live-migrate", "stay"}, seed=7)
+    data = options.to_dict()
+    assert data == {
+        "hosts_per_wave": 4,
+        "concurrent_migrations": 0,
+        "az_share": 1.0,
+        "aggregate_share": 0.5,
+        "allowed_actions": ["live-migrate", "stay"],
+        "keep_az": True,
+        "time_budget_s": 5.0,
+        "seed": 7,
+    }
+    assert PlanOptions.from_dict(data) == options
+    assert PlanOptions.from_dict(None) == PlanOptions()
+
+
+def test_options_refuse_nonsense_with_clear_messages():
+    with pytest.raises(ValueError, match="unknown plan options: speed"):
+        PlanOptions.from_dict({"speed": 3})
+    with pytest.raises(ValueError, match="hosts_per_wave must be at least 1"):
+        PlanOptions(hosts_per_wave=0)
+    with pytest.raises(ValueError, match=r"aggregate_share must be in \(0, 1\], got 1.5"):
+        PlanOptions(aggregate_share=1.5)
+    with pytest.raises(ValueError, match="allowed_actions: 'teleport' is not a valid ActionKind"):
+        PlanOptions.from_dict({"allowed_actions": ["teleport"]})
+    assert not PlanOptions().allows(ActionKind.STOP_START)
+
+
+def test_timings_read_the_simulators_means():
+    params = SimParams(upgrade_s=Fixed(600.0), reboot_s=Uniform(100.0, 200.0), live_migration_downtime_ms=300)
+    t = timings_from(params)
+    assert (t.upgrade_s, t.reboot_s, t.downtime_s) == (600.0, 150.0, 0.3)
+    assert t.switchover_s == 2.0  # Uniform(1, 3)
+    assert timings_from(None) == Timings()
+
+
+def test_live_migration_estimate_follows_the_precopy_model():
+    idle = server("idle", "h1", ram_gib=8, memory_used_mib=4096, dirty_rate_mibps=0.0)
+    est = estimate_live_migration(idle, 1024.0, Timings(migration_overhead_s=5.0, resume_s=0.1))
+    # 4 GiB at 1 GiB/s, nothing dirtied: one round then a tiny stop-and-copy.
+    assert est.converges
+    assert est.duration_s == pytest.approx(9.0, abs=0.2)
+    assert est.downtime_s < 0.5
+    hot = server("hot", "h1", ram_gib=8, memory_used_mib=8192, dirty_rate_mibps=2000.0, working_set_mib=8192)
+    never = estimate_live_migration(hot, 1000.0, Timings())
+    assert not never.converges  # dirtier than the link: falls back to a cold migration
+    assert never.duration_s > est.duration_s and never.downtime_s > 30
+
+
+def test_lower_bound_terms_on_a_small_cloud():
+    t = Timings(disable_s=0, upgrade_s=100, reboot_s=0, verify_s=0, enable_s=0, start_s=10, switchover_s=2)
+    snap = three_hosts()
+    bound = lower_bound(snap, PlanOptions(hosts_per_wave=2), t)
+    lone = estimate_live_migration(snap.server_by_name["lone"], 1000.0, t)
+    # h1: fw-a switches over (5 s) and lone live-migrates, then 100 s and the restart of fw-a.
+    h1 = 5.0 + lone.duration_s + 100 + 10
+    h2 = 5.0 + 100 + 10
+    h3 = 100.0
+    assert bound.longest_host_s == pytest.approx(h1)
+    assert bound.slots_s == pytest.approx((h1 + h2 + h3) / 2)
+    assert bound.hosts_at_once == 2
+    assert bound.must_move_mib == pytest.approx(lone.sent_mib)
+    assert bound.transfer_s == pytest.approx(lone.sent_mib / 1500.0)
+    assert bound.value == max(bound.slots_s, bound.longest_host_s, bound.transfer_s)
+    assert bound.to_dict()["value"] == bound.value
+
+
+def test_no_plan_is_shorter_than_the_lower_bound_by_the_estimate():
+    snap = cloud([host(f"h{i}") for i in range(6)], [server(f"s{i}", f"h{i}") for i in range(6)])
+    options = PlanOptions(hosts_per_wave=2, time_budget_s=0.2)
+    bound = lower_bound(snap, options).value
+    for name in ("serial", "parallel", "optimized"):
+        assert estimate_duration(snap, make_plan(name, snap, options)) >= bound * 0.999, name
