@@ -113,7 +113,7 @@ class _Run:
         self.failures: list[Failure] = []
         self.avail = Availability(snapshot, self.events)
         self.headroom: list[Headroom] = []
-        self.placement = Placement(snapshot)
+        self.placement = Placement(snapshot, keep_az=bool(plan.options.get("keep_az", True)))
         self.placement.on_change = self._sample_headroom
         self._sample_headroom()
         self.net = Network(self.env)
@@ -138,6 +138,8 @@ class _Run:
         self.cold_done = 0
         self.migrated_mib = 0.0
         self.halted = False
+        self.caught: list[str] = []
+        self.skipped: list[str] = []
         self.hosts_upgraded = 0
         self.rolled_back: list[str] = []
         self._schedules: dict[tuple[int, int], MigrationSpec] = {}  # by (flavor RAM, disk)
@@ -229,6 +231,8 @@ class _Run:
             cold_migrations=self.cold_done,
             migrated_mib=self.migrated_mib,
             servers_moved_twice=sorted(s for s, n in self.moves.items() if n > 1),
+            servers_caught_by_upgrade=self.caught,
+            actions_skipped=self.skipped,
             halted=self.halted,
             hosts_upgraded=self.hosts_upgraded,
             hosts_rolled_back=self.rolled_back,
@@ -265,10 +269,13 @@ class _Run:
             self.rolled_back.append(host)
             return
         # Whatever still runs here has nowhere to go: down for the upgrade.
+        listed = {a.server for a in step.actions}
         for server in sorted(self.on_host[host]):
             if self.up[server]:
                 self._down(server, failover=True)
                 self.to_start[host].append(server)
+                if server not in listed:
+                    self.caught.append(server)
         upgraded = yield from self._upgrade(host)
         start = env.now
         yield env.timeout(self.draw(params.reboot_s))
@@ -276,6 +283,8 @@ class _Run:
         start = env.now
         yield env.timeout(self.draw(params.verify_s))
         self._event(start, host, "", VERIFY)
+        if upgraded:
+            self.placement.upgraded(host, self.snapshot, self.snapshot.target)
         yield from self._back_in_service(host, ENABLE, "")
         if upgraded:
             self.hosts_upgraded += 1
@@ -359,7 +368,8 @@ class _Run:
             action = queue.popleft()
             server = action.server
             if self.placement.host_of.get(server) != host:
-                continue  # already gone (an earlier fallback moved it)
+                self.skipped.append(server)  # not where the plan expected it
+                continue
             if action.kind == ActionKind.COLD_MIGRATE or not self.up[server]:
                 # Nova cannot live-migrate a stopped server: it is cold-migrated.
                 ok, reason = yield self._cold(server, host, action.target)
@@ -396,11 +406,13 @@ class _Run:
         else:
             self.abandoned.add(host)
 
-    def _destination(self, server: str, source: str, target: str | None) -> tuple[str | None, str]:
+    def _destination(
+        self, server: str, source: str, target: str | None, live: bool
+    ) -> tuple[str | None, str]:
         if target is None:
-            chosen = self.placement.pick(server, source)
+            chosen = self.placement.pick(server, source, live)
             return chosen, "" if chosen else "no valid host"
-        if self.placement.fits(server, target):
+        if self.placement.fits(server, target, source if live else None):
             return target, ""
         return None, f"target {target} cannot take it now"
 
@@ -450,7 +462,7 @@ class _Run:
         overhead = env.timeout(self.draw(params.migration_overhead_s))
 
         def begin(_ev: Any) -> None:
-            dest, reason = self._destination(server, source, target)
+            dest, reason = self._destination(server, source, target, live=True)
             if dest is None:
                 self._event(start, source, server, MIGRATION_FAILED, reason)
                 done.succeed((False, reason))
@@ -517,7 +529,7 @@ class _Run:
         start = env.now
         was_up = self.up[server]
         self._down(server, failover=True)
-        dest, reason = self._destination(server, source, target)
+        dest, reason = self._destination(server, source, target, live=False)
         if dest is None:
             if was_up:
                 self.to_start[source].append(server)

@@ -32,6 +32,7 @@ SCALAR_FIGURES = (
     "sla_violations",
     "failures",
     "migrations",
+    "servers_caught_by_upgrade",
     "min_ram_headroom",
 )
 

@@ -90,6 +90,12 @@ class RunResult:
     cold_migrations: int
     migrated_mib: float  # everything the links carried, retries included
     servers_moved_twice: list[str]
+    # Servers found running on a host at its upgrade with no action for them in
+    # the plan (they went there after the plan was made, e.g. a fallback put
+    # them there): down for the whole upgrade, as the executor would leave them.
+    servers_caught_by_upgrade: list[str] = field(default_factory=list)
+    # Plan actions for servers that were no longer on that host when its turn came.
+    actions_skipped: list[str] = field(default_factory=list)
     halted: bool = False  # the policy stopped the plan before its last wave
     hosts_upgraded: int = 0
     hosts_rolled_back: list[str] = field(default_factory=list)
@@ -116,6 +122,7 @@ class RunResult:
             "sla_violations": len(self.sla_violations),
             "failures": len(self.failures),
             "migrations": self.migrations,
+            "servers_caught_by_upgrade": len(self.servers_caught_by_upgrade),
             "min_ram_headroom": self.min_ram_headroom,
             "vnf_outage_s": self.vnf_outage_s,
             "vnf_degraded_s": self.vnf_degraded_s,
@@ -141,6 +148,8 @@ class RunResult:
             "cold_migrations": self.cold_migrations,
             "migrated_mib": self.migrated_mib,
             "servers_moved_twice": self.servers_moved_twice,
+            "servers_caught_by_upgrade": self.servers_caught_by_upgrade,
+            "actions_skipped": self.actions_skipped,
             "halted": self.halted,
             "hosts_upgraded": self.hosts_upgraded,
             "hosts_rolled_back": self.hosts_rolled_back,

@@ -264,6 +264,18 @@ def test_a_server_moved_onto_a_host_upgraded_later_is_moved_twice() -> None:
     result = simulate(snap, p, fixed_params(), seed=1)
     assert result.servers_moved_twice == ["a"]
     assert result.migrations == 2
+    assert result.servers_caught_by_upgrade == []
+
+
+def test_a_server_the_plan_did_not_expect_on_a_host_is_caught_by_its_upgrade() -> None:
+    # The plan expects the scheduler to send a to h3; it sends it to the emptier h2.
+    snap = cloud([host("h1"), host("h2"), host("h3", ram=32768)], [server("a", "h1")])
+    p = plan([step("h1", ("a", K.LIVE_MIGRATE, None))], [step("h2")], [step("h3", ("a", K.LIVE_MIGRATE, None))])
+    result = simulate(snap, p, fixed_params(), seed=1)
+    assert result.servers_caught_by_upgrade == ["a"]
+    assert result.actions_skipped == ["a"]
+    # Down from h2's upgrade start to its restart after h2's enable.
+    assert result.server_downtime_s["a"] == pytest.approx(0.1 + 965 + 30)
 
 
 def test_capacity_headroom_follows_hosts_out_of_service() -> None:
@@ -316,3 +328,21 @@ def test_a_result_is_json_ready() -> None:
         "downtime_s": 0.0,
     }
     assert data["migrations"] == 1
+
+
+def test_live_migration_never_goes_from_a_newer_stack_to_an_older_one() -> None:
+    from dataclasses import replace
+
+    from inventory.snapshot import Component
+
+    newer = replace(host("h1"), components=(Component("nova-compute", "30.1.0"),))
+    older = replace(host("h2", ram=262144), components=(Component("nova-compute", "30.0.0"),))
+    same = replace(host("h3"), components=(Component("nova-compute", "30.1.0"),))
+    snap = cloud([newer, older, same], [server("a", "h1"), server("b", "h1")])
+    p = plan([step("h1", ("a", K.LIVE_MIGRATE, None), ("b", K.LIVE_MIGRATE, "h2"))])
+    result = simulate(snap, p, fixed_params(migration_retries=0), seed=1)
+    # h2 has the most free RAM but an older nova-compute: the scheduler skips it...
+    assert [e.detail for e in result.events if e.kind == "live-migrate"] == ["to h3, 1 rounds"]
+    # ...and Nova refuses it as an explicit target; the cold fallback may go there.
+    assert [(f.server, f.reason) for f in result.failures] == [("b", "target h2 cannot take it now")]
+    assert [e.detail for e in result.events if e.kind == "cold-migrate"] == ["to h2"]
