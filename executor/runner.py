@@ -121,14 +121,16 @@ def plan_label(execution: Execution) -> str:
             f"{execution.plan.target_release or 'target'}")
 
 
-def build_machine(execution: Execution, token: str, cloud: Any = None) -> Machine:
+def build_machine(execution: Execution, token: str, cloud: Any = None,
+                  upgrade_driver: Any = None) -> Machine:
+    """The machine of ``execution``; ``cloud``/``upgrade_driver`` replace the configured ones."""
     config = execution.config or {}
     return Machine(
         specs_of(execution), cloud or connect(execution.cloud_name),
         DjangoStore(execution.pk, token),
         vnf_manager=make_vnf_manager(config.get("vnf_manager")),
-        upgrade_driver=make_upgrade_driver(config.get("upgrade_driver"),
-                                           sandbox_control_url(execution.cloud_name)),
+        upgrade_driver=upgrade_driver or make_upgrade_driver(
+            config.get("upgrade_driver"), sandbox_control_url(execution.cloud_name)),
         policy=Policy.from_dict(config.get("policy")),
         plan_label=plan_label(execution),
         target_versions=execution.target_versions,
@@ -144,7 +146,7 @@ FINAL_OF = {
 }
 
 
-def run_execution(execution_id: int, cloud: Any = None) -> str:
+def run_execution(execution_id: int, cloud: Any = None, upgrade_driver: Any = None) -> str:
     """Run (or continue) an execution until it ends, pauses or blocks; returns its state."""
     token = uuid.uuid4().hex
     if not claim(execution_id, token):
@@ -160,7 +162,7 @@ def run_execution(execution_id: int, cloud: Any = None) -> str:
             record_event(execution_id, "execution", "running", state=ExecutionState.RUNNING)
         execution = Execution.objects.select_related("plan").get(pk=execution_id)
         try:
-            result = build_machine(execution, token, cloud).run()
+            result = build_machine(execution, token, cloud, upgrade_driver).run()
         except Exception as exc:  # the cloud unreachable, a bad config, a bug: show it
             logger.exception("execution %s stopped", execution_id)
             result = RunResult(Outcome.BLOCKED, f"{type(exc).__name__}: {exc}")

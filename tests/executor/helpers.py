@@ -92,3 +92,34 @@ def sandbox_config(down_s: float = 1.0, **policy) -> dict:
 
 # Longer than the sandbox's service_down_time (5 s): see Policy.verify_settle_s.
 SETTLE_S = 6.0
+
+
+def one_host_plan() -> PurePlan:
+    """cmp1 alone: two live migrations, then its upgrade."""
+    return PurePlan("custom", "2026.2", (
+        Wave((HostStep("cmp1", (A("fw-a", ActionKind.LIVE_MIGRATE, "cmp1", "cmp3"),
+                                A("lb-1", ActionKind.LIVE_MIGRATE, "cmp1", "cmp4"))),)),
+    ))
+
+
+def two_wave_plan() -> PurePlan:
+    """cmp1 then cmp3: what a host that does not come back must stop."""
+    return PurePlan("custom", "2026.2", (
+        Wave((HostStep("cmp1", (A("lb-1", ActionKind.LIVE_MIGRATE, "cmp1", "cmp4"),
+                                A("fw-a", ActionKind.LIVE_MIGRATE, "cmp1", "cmp3"))),)),
+        Wave((HostStep("cmp3", (A("fw-a", ActionKind.LIVE_MIGRATE, "cmp3", "cmp1"),
+                                A("lb-2", ActionKind.LIVE_MIGRATE, "cmp3", "cmp1"))),)),
+    ))
+
+
+def step_states(execution) -> dict[str, str]:
+    return dict(execution.steps.values_list("key", "state"))
+
+
+def run_to_end(execution) -> str:
+    """Run the worker here; the state, with the cause when it is not done."""
+    from executor.runner import run_execution
+
+    state = run_execution(execution.pk)
+    execution.refresh_from_db()
+    return state if state == "done" else f"{state}: {execution.cause}"
