@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.urls import path
 
+from executor.consumers import ExecutionConsumer
 from planner.consumers import SimulationProgressConsumer
 
 websocket_urlpatterns: list = [
     path("ws/simulations/<int:pk>/", SimulationProgressConsumer.as_asgi()),
+    path("ws/executions/<int:pk>/", ExecutionConsumer.as_asgi()),
 ]
