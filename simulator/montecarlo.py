@@ -152,8 +152,15 @@ def monte_carlo(
     workers = min(runs, processes or os.cpu_count() or 1)
     results: list[dict[str, Any] | None] = [None] * runs
     if workers <= 1:
-        _init(snapshot, plan, params)
-        _collect(map(_one, items), results, progress)
+        # In this process the inputs stay local: the module-level job is per
+        # worker process, and threads of one process may run simulations at once.
+        def one(item: tuple[int, int]) -> tuple[int, dict[str, Any]]:
+            index, run_seed = item
+            figures = simulate(snapshot, plan, params, run_seed).figures()
+            figures["seed"] = run_seed
+            return index, figures
+
+        _collect(map(one, items), results, progress)
     else:
         methods = multiprocessing.get_all_start_methods()
         # fork shares the inputs with the workers for free; spawn pickles them once each.
