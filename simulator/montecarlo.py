@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+from functools import partial
 import os
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -122,13 +123,17 @@ def _init(snapshot: Snapshot, plan: Plan, params: SimParams) -> None:
     _job = (snapshot, plan, params)
 
 
-def _one(item: tuple[int, int]) -> tuple[int, dict[str, Any]]:
+def _run(job: tuple[Snapshot, Plan, SimParams], item: tuple[int, int]) -> tuple[int, dict[str, Any]]:
     index, seed = item
-    assert _job is not None
-    snapshot, plan, params = _job
+    snapshot, plan, params = job
     figures = simulate(snapshot, plan, params, seed).figures()
     figures["seed"] = seed
     return index, figures
+
+
+def _one(item: tuple[int, int]) -> tuple[int, dict[str, Any]]:
+    assert _job is not None
+    return _run(_job, item)
 
 
 def monte_carlo(
@@ -154,13 +159,7 @@ def monte_carlo(
     if workers <= 1:
         # In this process the inputs stay local: the module-level job is per
         # worker process, and threads of one process may run simulations at once.
-        def one(item: tuple[int, int]) -> tuple[int, dict[str, Any]]:
-            index, run_seed = item
-            figures = simulate(snapshot, plan, params, run_seed).figures()
-            figures["seed"] = run_seed
-            return index, figures
-
-        _collect(map(one, items), results, progress)
+        _collect(map(partial(_run, (snapshot, plan, params)), items), results, progress)
     else:
         methods = multiprocessing.get_all_start_methods()
         # fork shares the inputs with the workers for free; spawn pickles them once each.
