@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from functools import partial
 import os
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from inventory.snapshot import Snapshot
