@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 
@@ -65,13 +66,25 @@ def timed(fn):  # type: ignore[no-untyped-def]
     return time.perf_counter() - start, value
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process and its finished children (the Monte Carlo workers)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     params = SimParams()
     figures: dict[str, object] = {}
 
+    # The machine is shared: wall-clock figures depend on what else runs, so
+    # the CPU seconds and the load average are printed alongside.
+    figures["load_average_1min"] = round(os.getloadavg()[0], 2)
     big = generate(1000, seed=1)
     big_plan = rolling_plan(big)
+    cpu = cpu_s()
     seconds, result = timed(lambda: simulate(big, big_plan, params, seed=1))
+    figures["single_run_1000_hosts_cpu_s"] = round(cpu_s() - cpu, 3)
     print(
         f"single run: {len(big.hosts)} hosts, {len(big.servers)} servers, "
         f"{result.migrations} migrations, {len(result.events)} events: {seconds:.3f} s "
@@ -82,7 +95,9 @@ def main() -> None:
 
     mid = generate(100, seed=2)
     mid_plan = rolling_plan(mid)
+    cpu = cpu_s()
     seconds, summary = timed(lambda: monte_carlo(mid, mid_plan, params, runs=100, seed=7, processes=2))
+    figures["monte_carlo_cpu_s"] = round(cpu_s() - cpu, 3)
     print(
         f"monte carlo: 100 runs of {len(mid.hosts)} hosts / {len(mid.servers)} servers "
         f"on 2 processes: {seconds:.3f} s (p95 duration {summary.duration_s['p95'] / 3600:.2f} h)"
@@ -97,6 +112,11 @@ def main() -> None:
         scaling[str(len(snap.servers))] = round(seconds, 4)
         print(f"scaling: {hosts} hosts, {len(snap.servers)} servers: {seconds:.4f} s")
     figures["scaling_s"] = scaling
+    print(
+        f"cpu: single run {figures['single_run_1000_hosts_cpu_s']} s, "
+        f"monte carlo {figures['monte_carlo_cpu_s']} s over 2 processes; "
+        f"load average at start {figures['load_average_1min']}"
+    )
     print(json.dumps(figures))
 
 

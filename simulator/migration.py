@@ -478,6 +478,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.bandwidth_mibps <= 0 or args.memory_mib < 0 or args.dirty_rate_mibps < 0:
         parser.error("bandwidth must be positive, memory and dirty rate not negative")
+    # Nova's own minimums (nova/conf/libvirt.py).
+    if args.downtime_ms < 100 or args.downtime_steps < 3 or args.downtime_delay_s < 3:
+        parser.error("Nova's minimums: --downtime-ms 100, --downtime-steps 3, --downtime-delay-s 3")
+    if args.completion_timeout_s_per_gib < 0:
+        parser.error("--completion-timeout-s-per-gib cannot be negative (0 disables it)")
     spec = MigrationSpec.for_nova(
         args.memory_mib, args.dirty_rate_mibps, args.working_set_mib, args.flavor_ram_mib,
         (), args.downtime_ms, args.downtime_steps, args.downtime_delay_s,
