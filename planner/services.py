@@ -133,9 +133,10 @@ def change_content(plan: Plan, user, content: dict[str, Any], comment: str = "")
         if updated != 1:
             raise WorkflowError("The plan changed meanwhile; reload it and try again.")
         plan.refresh_from_db()
-        _audit(plan, user, "changed", old, PlanState.DRAFT,
-               comment or ("content changed; approval withdrawn" if old == PlanState.APPROVED
-                           else "content changed"))
+        note = comment or "content changed"
+        if old == PlanState.APPROVED:
+            note += "; approval withdrawn"
+        _audit(plan, user, "changed", old, PlanState.DRAFT, note)
     return plan
 
 

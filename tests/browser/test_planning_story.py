@@ -1,0 +1,142 @@
+"""The planning story in a real browser, from pre-check to approval and back to draft."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from inventory.demo import generate
+from inventory.services import replace_inventory
+
+pytestmark = [pytest.mark.browser]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "correct horse battery"
+
+
+def _sign_in(page, site, username):
+    page.goto(site.url + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(site.url + "/")
+
+
+def _sign_out(page):
+    page.click("header .user button")
+    page.wait_for_url("**/accounts/login/**")
+
+
+def _build(page, site, name, strategy, hosts_per_wave):
+    page.goto(site.url + "/planning/plans/new/")
+    page.fill("input[name=name]", name)
+    page.select_option("select[name=strategy]", strategy)
+    page.fill("input[name=hosts_per_wave]", str(hosts_per_wave))
+    page.click("#plan-builder button[type=submit]")
+    page.wait_for_selector("#plan-state")
+    assert page.inner_text("#plan-state") == "Draft"
+    return page.url
+
+
+def _simulate(page, runs, watch=False):
+    page.fill("#simulate-form input[name=runs]", str(runs))
+    page.click("#simulate-button")
+    seen = []
+    if watch:
+        page.wait_for_selector("#sim-progress")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                done = page.locator("#sim-progress").get_attribute("data-done", timeout=200)
+            except Exception:  # the page reloaded when the simulation finished
+                break
+            if done is not None and (not seen or seen[-1] != int(done)):
+                seen.append(int(done))
+            time.sleep(0.05)
+    page.wait_for_selector("#estimate", timeout=120_000)
+    assert page.inner_text("#plan-state") == "Simulated"
+    return seen
+
+
+def test_planner_builds_compares_submits_and_an_approver_approves(
+    page, live_site, transactional_db, role_users
+):
+    replace_inventory(generate(24, seed=5))
+    site = live_site
+    # A senior planner who may also approve: still not their own plans.
+    from django.contrib.auth.models import Group
+
+    role_users["planner"].groups.add(Group.objects.get(name="approver"))
+
+    _sign_in(page, site, "planner-1")
+    page.click("text=Pre-check")
+    page.click("#run-precheck")
+    page.wait_for_selector("#precheck-items")
+    assert page.locator("#precheck-items tbody tr").count() >= 10
+    assert page.inner_text("#precheck-verdict") in ("ready", "not ready")
+
+    serial_url = _build(page, site, "24 hosts serial", "serial", 1)
+    progress = _simulate(page, runs=120, watch=True)
+    # The bar advanced live: intermediate counts arrived over the websocket.
+    assert any(0 < done < 120 for done in progress), progress
+    assert progress == sorted(progress)
+
+    parallel_url = _build(page, site, "24 hosts parallel", "parallel", 4)
+    _simulate(page, runs=10)
+    page.screenshot(path=str(SCREENSHOTS / "plan-page.png"), full_page=True)
+
+    page.click("text=What-if")
+    page.select_option("select[name=plan_0]", label=page.locator(
+        "select[name=plan_0] option", has_text="24 hosts serial").inner_text())
+    page.select_option("select[name=plan_1]", label=page.locator(
+        "select[name=plan_1] option", has_text="24 hosts parallel").inner_text())
+    page.fill("input[name=runs_0]", "10")
+    page.fill("input[name=runs_1]", "10")
+    page.click("#compare-button")
+    page.wait_for_selector("#comparison td.best", timeout=120_000)
+    rows = page.locator("#comparison tbody tr").all_inner_texts()
+    assert any(r.startswith("Strategy") and "serial" in r and "parallel" in r for r in rows)
+    # One host at a time is the slow baseline: its duration is the worst of the row.
+    duration = page.locator("#comparison tbody tr", has_text="Duration p50")
+    assert duration.locator("td").nth(0).get_attribute("class") == "num worst"
+    assert duration.locator("td").nth(1).get_attribute("class") == "num best"
+    page.screenshot(path=str(SCREENSHOTS / "whatif.png"), full_page=True)
+
+    page.goto(parallel_url)
+    page.click("#submit-plan")
+    page.wait_for_selector("#author-note")
+    assert page.inner_text("#plan-state") == "Submitted"
+    assert page.locator("#approve-plan").count() == 0
+    # Even a hand-made POST by the author is refused.
+    page.goto(parallel_url)
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    response = page.request.post(parallel_url + "approve/",
+                                 headers={"X-CSRFToken": token, "Referer": parallel_url})
+    assert "The author of a plan cannot approve it" in response.text()
+    page.goto(parallel_url)
+    assert page.inner_text("#plan-state") == "Submitted"
+    _sign_out(page)
+
+    _sign_in(page, site, "approver-1")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    page.goto(parallel_url)
+    page.fill("#plan-actions form:has(#approve-plan) input[name=comment]", "safe enough")
+    page.click("#approve-plan")
+    page.wait_for_selector("text=Plan approved.")
+    assert page.inner_text("#plan-state") == "Approved"
+    _sign_out(page)
+
+    _sign_in(page, site, "planner-1")
+    page.goto(parallel_url)
+    last_host = page.locator("#waves tbody tr").last.get_attribute("data-host")
+    page.fill("#move-host-form input[name=host]", last_host)
+    page.fill("#move-host-form input[name=wave]", "1")
+    page.click("#move-host-form button")
+    page.wait_for_selector("text=it is a draft again")
+    assert page.inner_text("#plan-state") == "Draft"
+    log = page.locator("#audit-log tbody tr").all_inner_texts()
+    assert [line.split("\t")[2] for line in log] == [
+        "created", "simulated", "submitted", "approved", "changed"]
+    assert "approval withdrawn" in log[-1]
+    assert serial_url != parallel_url
