@@ -6,7 +6,6 @@ import copy
 
 import pytest
 
-
 SMALL_CLOUD = {
     "format_version": 1,
     "cloud": {"name": "lab", "openstack_cloud": "lab"},
