@@ -7,9 +7,10 @@ enable, and start again what was stopped or parked there. Every duration is
 drawn from the run's one ``random.Random(seed)``; SimPy's event order is
 deterministic, so a seed reproduces a run exactly.
 
-Only hosts and move workers are SimPy processes; migrations, switchovers
-and restarts are callbacks on timeouts (far cheaper per server), and the
-copies themselves advance in closed form (simulator.network).
+Only hosts and move workers are SimPy processes; migrations
+(simulator.moves), switchovers and restarts are callbacks on timeouts (far
+cheaper per server), and the copies themselves advance in closed form
+(simulator.network).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import math
 import random
 from collections import deque
 from collections.abc import Generator
-from dataclasses import replace
 from typing import Any
 
 import simpy
@@ -28,25 +28,16 @@ from inventory.snapshot import Snapshot
 from planner.plan import ActionKind, HostStep, Plan
 from simulator.availability import Availability
 from simulator.distributions import Distribution
-from simulator.migration import (
-    EV_CONVERGED,
-    EV_DONE,
-    EV_PAUSED,
-    EV_POSTCOPY,
-    MigrationSpec,
-    PreCopy,
-)
-from simulator.network import Flow, Link, Network, Transfer
+from simulator.migration import MigrationSpec
+from simulator.moves import worker as move_worker
+from simulator.network import Link, Network
 from simulator.params import SimParams
 from simulator.placement import Placement
 from simulator.records import (
-    COLD_MIGRATE,
     DISABLE,
     DRAIN,
     ENABLE,
     FAILOVER,
-    LIVE_MIGRATE,
-    MIGRATION_FAILED,
     REBOOT,
     ROLLBACK,
     START,
@@ -61,12 +52,6 @@ from simulator.records import (
     Headroom,
     RunResult,
 )
-
-_FAILURE_REASONS = {
-    "failed": "migration failed",
-    "aborted": "completion timeout reached: aborted",
-    "stuck": "never converges (no completion timeout)",
-}
 
 
 def simulate(snapshot: Snapshot, plan: Plan, params: SimParams | None = None, seed: int = 0) -> RunResult:
@@ -260,7 +245,7 @@ class _Run:
         waits = [self._stop(a.server, host) for a in step.actions if a.kind == ActionKind.STOP_START]
         queue = deque(a for a in step.actions if a.kind in (ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE))
         workers = min(params.max_concurrent_live_migrations, len(queue))
-        waits.extend(env.process(self._worker(queue, host)) for _ in range(workers))
+        waits.extend(env.process(move_worker(self, queue, host)) for _ in range(workers))
         if waits:
             yield env.all_of(waits)
 
@@ -359,208 +344,3 @@ class _Run:
         timer = self.env.timeout(self.draw(self.params.stop_s))
         timer.callbacks.append(lambda _ev: self._event(start, host, server, STOP))
         return timer
-
-    # --- moves
-
-    def _worker(self, queue: deque[Any], host: str) -> Generator[simpy.Event, Any, None]:
-        params = self.params
-        while queue and host not in self.abandoned:
-            action = queue.popleft()
-            server = action.server
-            if self.placement.host_of.get(server) != host:
-                self.skipped.append(server)  # not where the plan expected it
-                continue
-            if action.kind == ActionKind.COLD_MIGRATE or not self.up[server]:
-                # Nova cannot live-migrate a stopped server: it is cold-migrated.
-                ok, reason = yield self._cold(server, host, action.target)
-                if not ok:
-                    self.failures.append(Failure(self.env.now, host, server, "cold-migration", reason, "stop"))
-                continue
-            info = self.servers[server]
-            if not info.live_migratable:
-                # Nova refuses at once (SR-IOV port, pinned CPUs, ...): no retry helps.
-                reason = f"cannot live-migrate: {info.not_migratable_reason or 'not live-migratable'}"
-                self._event(self.env.now, host, server, MIGRATION_FAILED, reason)
-                what = params.migration_fallback
-                self.failures.append(Failure(self.env.now, host, server, "live-migration", reason, what))
-                yield from self._fallback(server, host)
-                continue
-            for attempt in range(params.migration_retries + 1):
-                ok, reason = yield self._live(server, host, action.target)
-                if ok:
-                    break
-                last = attempt == params.migration_retries
-                what = params.migration_fallback if last else "retry"
-                self.failures.append(Failure(self.env.now, host, server, "live-migration", reason, what))
-            else:
-                yield from self._fallback(server, host)
-
-    def _fallback(self, server: str, host: str) -> Generator[simpy.Event, Any, None]:
-        policy = self.params.migration_fallback
-        if policy == "cold-migrate":
-            ok, reason = yield self._cold(server, host, None)
-            if not ok:
-                self.failures.append(Failure(self.env.now, host, server, "cold-migration", reason, "stop"))
-        elif policy == "stop":
-            yield self._stop(server, host)
-        else:
-            self.abandoned.add(host)
-
-    def _destination(
-        self, server: str, source: str, target: str | None, live: bool
-    ) -> tuple[str | None, str]:
-        if target is None:
-            chosen = self.placement.pick(server, source, live)
-            return chosen, "" if chosen else "no valid host"
-        if self.placement.fits(server, target, source if live else None):
-            return target, ""
-        return None, f"target {target} cannot take it now"
-
-    def _spec(self, server: str) -> MigrationSpec:
-        spec = self._specs.get(server)
-        if spec is not None:
-            return spec
-        info = self.servers[server]
-        disk = info.disk_gib if self.params.block_migration else 0
-        key = (info.ram_mib, disk)
-        base = self._schedules.get(key)
-        if base is None:
-            p = self.params
-            base = MigrationSpec.for_nova(
-                float(info.ram_mib), 0.0, 0.0, float(info.ram_mib), (float(disk),) if disk else (),
-                p.live_migration_downtime_ms, p.downtime_steps, p.downtime_delay_s,
-                p.completion_timeout_s_per_gib, p.timeout_action, p.permit_post_copy,
-                p.permit_auto_converge,
-            )
-            self._schedules[key] = base
-        spec = MigrationSpec(
-            memory_mib=float(info.memory_used_mib or info.ram_mib),
-            dirty_rate_mibps=info.dirty_rate_mibps,
-            working_set_mib=float(info.working_set_mib),
-            disk_mib=base.disk_mib,
-            schedule=base.schedule,
-            timeout_s=base.timeout_s,
-            timeout_action=base.timeout_action,
-            permit_post_copy=base.permit_post_copy,
-            auto_converge=base.auto_converge,
-        )
-        self._specs[server] = spec
-        return spec
-
-    def _links(self, source: str, target: str) -> tuple[Link, ...]:
-        links = (self.nic[source], self.nic[target])
-        return links + (self.fabric,) if self.fabric is not None else links
-
-    def _live(self, server: str, source: str, target: str | None) -> simpy.Event:
-        """Live-migrate ``server``; the returned event's value is (succeeded, reason)."""
-        env, params = self.env, self.params
-        done = env.event()
-        start = env.now
-        spec = self._spec(server)
-        if self.rng.random() < params.live_migration_failure_p:
-            spec = replace(spec, fail_at_mib=self.rng.random() * spec.memory_mib)
-        overhead = env.timeout(self.draw(params.migration_overhead_s))
-
-        def begin(_ev: Any) -> None:
-            dest, reason = self._destination(server, source, target, live=True)
-            if dest is None:
-                self._event(start, source, server, MIGRATION_FAILED, reason)
-                done.succeed((False, reason))
-                return
-            self.placement.claim(server, dest)
-            model = PreCopy(spec)
-            pause = [0.0, 0.0]  # when the guest stopped serving; post-copy resume time (0: none)
-
-            def heard(flow: Flow, event: str) -> None:
-                model = flow.model  # the network may have swapped in the state it probed
-                assert isinstance(model, PreCopy)
-                now = env.now
-                if event in (EV_CONVERGED, EV_PAUSED):
-                    pause[0] = now
-                    self._down(server, failover=False)
-                elif event == EV_POSTCOPY:
-                    # The guest runs on the destination at once; only its resume is lost.
-                    pause[0] = now
-                    pause[1] = self.draw(params.resume_s)
-                    self._down(server, failover=False)
-                    env.timeout(pause[1]).callbacks.append(lambda _e: self._up(server))
-                elif event == EV_DONE:
-                    self.migrated_mib += model.total_sent
-                    self._moved(server, source, dest)
-                    self.live_done += 1
-                    rounds = f"to {dest}, {model.rnd + 1} rounds"
-                    if pause[1]:
-                        self._event(start, source, server, LIVE_MIGRATE, rounds + ", post-copy", pause[1])
-                        done.succeed((True, ""))
-                        return
-
-                    def resumed(_e: Any) -> None:
-                        self._up(server)
-                        self._event(start, source, server, LIVE_MIGRATE, rounds, env.now - pause[0])
-                        done.succeed((True, ""))
-
-                    env.timeout(self.draw(params.resume_s)).callbacks.append(resumed)
-                else:
-                    self.migrated_mib += model.total_sent
-                    self.placement.unclaim(server, dest)
-                    reason = _FAILURE_REASONS.get(event, event)
-                    self._event(start, source, server, MIGRATION_FAILED, f"to {dest}: {reason}")
-                    done.succeed((False, reason))
-
-            # Nova's completion timeout ends a migration that never converges;
-            # without one (timeout 0), the operator gives up after a while.
-            limit = math.inf if spec.timeout_s > 0 else env.now + params.stuck_migration_limit_s
-            flow = Flow(model, self._links(source, dest), heard, self.live_cap, limit)
-            self.net.start(flow)
-
-        overhead.callbacks.append(begin)
-        return done
-
-    def _moved(self, server: str, source: str, dest: str) -> None:
-        self.placement.moved(server, source, dest)
-        self.on_host[source].discard(server)
-        self.on_host[dest].add(server)
-        self.moves[server] = self.moves.get(server, 0) + 1
-
-    def _cold(self, server: str, source: str, target: str | None) -> simpy.Event:
-        """Cold-migrate: down while its disk and RAM are copied; value (succeeded, reason)."""
-        env, params = self.env, self.params
-        done = env.event()
-        start = env.now
-        was_up = self.up[server]
-        self._down(server, failover=True)
-        dest, reason = self._destination(server, source, target, live=False)
-        if dest is None:
-            if was_up:
-                self.to_start[source].append(server)
-            self._event(start, source, server, MIGRATION_FAILED, f"cold: {reason}")
-            done.succeed((False, reason))
-            return done
-        self.placement.claim(server, dest)
-        info = self.servers[server]
-        size = info.ram_mib + (info.disk_gib * 1024.0 if params.block_migration else 0.0)
-        fails = self.rng.random() < params.cold_migration_failure_p
-        overhead = env.timeout(self.draw(params.cold_migration_overhead_s))
-
-        def copied(flow: Flow, event: str) -> None:
-            self.migrated_mib += size
-            if fails or event != EV_DONE:
-                self.placement.unclaim(server, dest)
-                if was_up:
-                    self.to_start[source].append(server)
-                self._event(start, source, server, MIGRATION_FAILED, f"cold to {dest}: failed")
-                done.succeed((False, "cold migration failed"))
-                return
-            self._moved(server, source, dest)
-            self.cold_done += 1
-            if was_up:
-                self._up(server)
-            self._event(start, source, server, COLD_MIGRATE, f"to {dest}", env.now - start if was_up else 0.0)
-            done.succeed((True, ""))
-
-        def begin(_ev: Any) -> None:
-            flow = Flow(Transfer(size), self._links(source, dest), copied, params.cold_bandwidth_mibps)
-            self.net.start(flow)
-
-        overhead.callbacks.append(begin)
-        return done
