@@ -52,7 +52,9 @@ def worker(run: _Run, queue: deque[Any], host: str) -> Generator[simpy.Event, An
             # Nova cannot live-migrate a stopped server: it is cold-migrated.
             ok, reason = yield cold(run, server, host, action.target)
             if not ok:
-                run.failures.append(Failure(run.env.now, host, server, "cold-migration", reason, "stop"))
+                run.failures.append(
+                    Failure(run.env.now, host, server, "cold-migration", reason, "stop")
+                )
             continue
         info = run.servers[server]
         if not info.live_migratable:
@@ -73,18 +75,23 @@ def worker(run: _Run, queue: deque[Any], host: str) -> Generator[simpy.Event, An
         else:
             yield from fallback(run, server, host)
 
+
 def fallback(run: _Run, server: str, host: str) -> Generator[simpy.Event, Any, None]:
     policy = run.params.migration_fallback
     if policy == "cold-migrate":
         ok, reason = yield cold(run, server, host, None)
         if not ok:
-            run.failures.append(Failure(run.env.now, host, server, "cold-migration", reason, "stop"))
+            run.failures.append(
+                Failure(run.env.now, host, server, "cold-migration", reason, "stop")
+            )
     elif policy == "stop":
         yield run._stop(server, host)
     else:
         run.abandoned.add(host)
 
-def destination(run: _Run, server: str, source: str, target: str | None, live: bool
+
+def destination(
+    run: _Run, server: str, source: str, target: str | None, live: bool
 ) -> tuple[str | None, str]:
     if target is None:
         chosen = run.placement.pick(server, source, live)
@@ -92,6 +99,7 @@ def destination(run: _Run, server: str, source: str, target: str | None, live: b
     if run.placement.fits(server, target, source if live else None):
         return target, ""
     return None, f"target {target} cannot take it now"
+
 
 def migration_spec(run: _Run, server: str) -> MigrationSpec:
     spec = run._specs.get(server)
@@ -104,9 +112,17 @@ def migration_spec(run: _Run, server: str) -> MigrationSpec:
     if base is None:
         p = run.params
         base = MigrationSpec.for_nova(
-            float(info.ram_mib), 0.0, 0.0, float(info.ram_mib), (float(disk),) if disk else (),
-            p.live_migration_downtime_ms, p.downtime_steps, p.downtime_delay_s,
-            p.completion_timeout_s_per_gib, p.timeout_action, p.permit_post_copy,
+            float(info.ram_mib),
+            0.0,
+            0.0,
+            float(info.ram_mib),
+            (float(disk),) if disk else (),
+            p.live_migration_downtime_ms,
+            p.downtime_steps,
+            p.downtime_delay_s,
+            p.completion_timeout_s_per_gib,
+            p.timeout_action,
+            p.permit_post_copy,
             p.permit_auto_converge,
         )
         run._schedules[key] = base
@@ -124,9 +140,11 @@ def migration_spec(run: _Run, server: str) -> MigrationSpec:
     run._specs[server] = spec
     return spec
 
+
 def links(run: _Run, source: str, target: str) -> tuple[Link, ...]:
-    links = (run.nic[source], run.nic[target])
-    return links + (run.fabric,) if run.fabric is not None else links
+    nics = (run.nic[source], run.nic[target])
+    return nics + (run.fabric,) if run.fabric is not None else nics
+
 
 def live(run: _Run, server: str, source: str, target: str | None) -> simpy.Event:
     """Live-migrate ``server``; the returned event's value is (succeeded, reason)."""
@@ -167,7 +185,9 @@ def live(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
                 run.live_done += 1
                 rounds = f"to {dest}, {model.rnd + 1} rounds"
                 if pause[1]:
-                    run._event(start, source, server, LIVE_MIGRATE, rounds + ", post-copy", pause[1])
+                    run._event(
+                        start, source, server, LIVE_MIGRATE, rounds + ", post-copy", pause[1]
+                    )
                     done.succeed((True, ""))
                     return
 
@@ -193,11 +213,13 @@ def live(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
     overhead.callbacks.append(begin)
     return done
 
+
 def moved(run: _Run, server: str, source: str, dest: str) -> None:
     run.placement.moved(server, source, dest)
     run.on_host[source].discard(server)
     run.on_host[dest].add(server)
     run.moves[server] = run.moves.get(server, 0) + 1
+
 
 def cold(run: _Run, server: str, source: str, target: str | None) -> simpy.Event:
     """Cold-migrate: down while its disk and RAM are copied; value (succeeded, reason)."""
@@ -232,7 +254,9 @@ def cold(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
         run.cold_done += 1
         if was_up:
             run._up(server)
-        run._event(start, source, server, COLD_MIGRATE, f"to {dest}", env.now - start if was_up else 0.0)
+        run._event(
+            start, source, server, COLD_MIGRATE, f"to {dest}", env.now - start if was_up else 0.0
+        )
         done.succeed((True, ""))
 
     def begin(_ev: Any) -> None:
