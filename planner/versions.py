@@ -24,6 +24,7 @@ def parse(version: str) -> semver.Version | None:
         return None
 
 
+@lru_cache(maxsize=65536)
 def compare(a: str, b: str) -> int:
     """-1, 0 or 1 like ``cmp``; unparsable versions compare as plain strings."""
     va, vb = parse(a), parse(b)

@@ -80,7 +80,11 @@ class WaveBuilder:
         for h in hosts:
             self.hosts_of_az[h.az].append(h.name)
         self._outage_cache: dict[str, list[ActionKind]] = {}
+        self.vnfs = {v.name: v for v in snapshot.vnfs}
+        self.role_of = {m.server: m.role for v in snapshot.vnfs for m in v.members}
         self._pool_cache: dict[tuple[str, int], list[str]] = {}
+        self._next: dict[str, int] = {}
+        self._strict = False
 
     # -- per-server choice ---------------------------------------------------
     def preferences(self, server: Server) -> list[ActionKind]:
@@ -103,11 +107,26 @@ class WaveBuilder:
             else:
                 prefs = sorted(
                     [*([ActionKind.SWITCHOVER] if has_ha else []), *moves, ActionKind.STOP_START],
-                    key=lambda kind: self.expected_outage(server, kind),
+                    key=lambda kind: (
+                        self.expected_outage(server, kind),
+                        self.drain_cost(server, kind),
+                    ),
                 )
         prefs = [k for k in prefs if k in allowed]
         self._outage_cache[server.name] = prefs
         return prefs
+
+    def drain_cost(self, server: Server, kind: ActionKind) -> float:
+        """Seconds the action holds up its host's drain (the tie-breaker between equal outages)."""
+        host = self.snapshot.host_by_name[server.host]
+        if kind == ActionKind.LIVE_MIGRATE:
+            return estimate_live_migration(server, host.nic_bandwidth_mibps, self.timings).duration_s
+        if kind == ActionKind.COLD_MIGRATE:
+            return estimate_cold_migration(server, self.timings)
+        if kind == ActionKind.SWITCHOVER:
+            vnf = self.snapshot.vnf_of_server.get(server.name)
+            return vnf.switchover_s if vnf and vnf.switchover_s > 0 else self.timings.switchover_s
+        return self.timings.stop_s
 
     def expected_outage(self, server: Server, kind: ActionKind) -> float:
         """Seconds of VNF outage one action costs (sorted stably: ties keep switchover first)."""
@@ -131,11 +150,18 @@ class WaveBuilder:
     def build(self, order: Sequence[str], strategy: str) -> Plan:
         state = CloudState(self.snapshot)
         self._pool_cache.clear()
+        self._next.clear()
         remaining = [h for h in order if h not in state.upgraded]
         waves: list[Wave] = []
         position = {h: i for i, h in enumerate(remaining)}
         while remaining:
+            # A cold migration is an outage: with VNF-first rules it waits for
+            # an upgraded destination, unless no host could go otherwise.
+            self._strict = self.rules.vnf_first
             steps, failures = self._fill_wave(state, remaining, position)
+            if not steps and self._strict:
+                self._strict = False
+                steps, failures = self._fill_wave(state, remaining, position)
             if not steps:
                 raise NoPlanError(self._why(failures))
             waves.append(Wave(hosts=tuple(steps)))
@@ -221,15 +247,14 @@ class WaveBuilder:
             if vnf is None or server.status == "SHUTOFF":
                 continue
             counts[vnf.name] += 1
-            role = next(m.role for m in vnf.members if m.server == server.name)
-            roles[vnf.name].add(role)
+            roles[vnf.name].add(self.role_of[server.name])
         for r in roles.values():
             if {MemberRole.ACTIVE, MemberRole.STANDBY} <= r:
                 return None
         return counts, roles
 
     def _vnfs_allow(self, counts, roles, vnf_impacted, vnf_roles, failures, name) -> bool:
-        vnfs = {v.name: v for v in self.snapshot.vnfs}
+        vnfs = self.vnfs
         for vnf_name, n in counts.items():
             vnf = vnfs[vnf_name]
             if vnf_impacted[vnf_name] + n > vnf.max_impacted:
@@ -306,13 +331,23 @@ class WaveBuilder:
             if best is not None and state.joins_own_vnf(server, best):
                 return None
             return best
-        for cand in self._upgraded_pool(state, az):
+        # Round robin over the upgraded hosts: incoming migrations spread over
+        # many NICs instead of queueing on the first hosts with room.
+        pool = self._upgraded_pool(state, az)
+        size = len(pool)
+        start = self._next.get(az, 0) % size if size else 0
+        for i in range(size):
+            cand = pool[(start + i) % size]
             if (
                 cand not in in_wave
                 and state.can_host(server, source, cand, live)
                 and not state.joins_own_vnf(server, cand)
+                and (not live or self._converges(server, source, cand))
             ):
+                self._next[az] = start + i + 1
                 return cand
+        if self._strict and kind == ActionKind.COLD_MIGRATE:
+            return None
         for cand in later:
             if keep_az and state.hosts[cand].az != az:
                 continue
@@ -320,9 +355,16 @@ class WaveBuilder:
                 cand not in in_wave
                 and state.can_host(server, source, cand, live)
                 and not state.joins_own_vnf(server, cand)
+                and (not live or self._converges(server, source, cand))
             ):
                 return cand
         return None
+
+    def _converges(self, server: Server, source: str, target: str) -> bool:
+        """A live migration to ``target`` converges over the slower of the two NICs."""
+        hosts = self.snapshot.host_by_name
+        bandwidth = min(hosts[source].nic_bandwidth_mibps, hosts[target].nic_bandwidth_mibps)
+        return estimate_live_migration(server, bandwidth, self.timings).converges
 
     def _upgraded_pool(self, state: CloudState, az: str) -> list[str]:
         # The upgraded set only grows between waves: cache per zone and size.
