@@ -139,7 +139,9 @@ class _Run:
         now = self.env._now  # called on every claim: skip the property
         ram, cpu = self.placement.free_shares()
         headroom = self.headroom
-        if headroom and headroom[-1].time == now:
+        # Changes at one instant collapse into one sample, except the cloud's
+        # state before the plan starts (the first sample), which is kept.
+        if len(headroom) > 1 and headroom[-1].time == now:
             headroom[-1] = Headroom(now, ram, cpu)
         else:
             headroom.append(Headroom(now, ram, cpu))

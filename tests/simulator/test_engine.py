@@ -281,11 +281,11 @@ def test_a_server_the_plan_did_not_expect_on_a_host_is_caught_by_its_upgrade() -
 def test_capacity_headroom_follows_hosts_out_of_service() -> None:
     snap = cloud([host("h1"), host("h2")], [server("a", "h1", ram=16384)])
     result = simulate(snap, plan([step("h1", ("a", K.LIVE_MIGRATE, "h2"))]), fixed_params(), seed=1)
-    # 131072 MiB in all; h1 out of service from 0 s: h2's 65536 free; a claims 16384
-    # on h2 at 10 s, leaves h1 at 26.384 s (resumed 0.1 s later); h1 is back at
-    # 26.484 + 965 s with nothing on it.
+    # 131072 MiB in all, 16384 used before the plan; h1 out of service from 0 s:
+    # h2's 65536 free; a claims 16384 on h2 at 10 s, leaves h1 at 26.384 s
+    # (resumed 0.1 s later); h1 is back at 26.484 + 965 s with nothing on it.
     ram = [(round(h.time, 3), h.ram_free_share) for h in result.capacity_headroom]
-    assert ram == [(0.0, 0.5), (10.0, 0.375), (26.384, 0.375), (991.484, 0.875)]
+    assert ram == [(0.0, 0.875), (0.0, 0.5), (10.0, 0.375), (26.384, 0.375), (991.484, 0.875)]
 
 
 def test_the_same_seed_reproduces_a_run_and_another_differs() -> None:
