@@ -247,7 +247,7 @@ class _Run:
         waits = [self._stop(a.server, host) for a in step.actions if a.kind == ActionKind.STOP_START]
         queue = deque(a for a in step.actions if a.kind in (ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE))
         workers = min(params.max_concurrent_live_migrations, len(queue))
-        waits.extend(env.process(move_worker(self, queue, host)) for _ in range(workers))
+        waits.extend(move_worker(self, queue, host) for _ in range(workers))
         if waits:
             yield env.all_of(waits)
 

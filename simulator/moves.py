@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -40,54 +40,82 @@ _FAILURE_REASONS = {
 }
 
 
-def worker(run: _Run, queue: deque[Any], host: str) -> Generator[simpy.Event, Any, None]:
+Then = Callable[[bool, str], None]
+
+
+def worker(run: _Run, queue: deque[Any], host: str) -> simpy.Event:
+    """One of a host's move slots: takes actions off ``queue`` until it is empty.
+
+    A chain of callbacks rather than a SimPy process (one less event and one
+    less generator resumption per server); the returned event fires when this
+    slot has nothing left to do.
+    """
     params = run.params
-    while queue and host not in run.abandoned:
-        action = queue.popleft()
-        server = action.server
-        if run.placement.host_of.get(server) != host:
-            run.skipped.append(server)  # not where the plan expected it
-            continue
-        if action.kind == ActionKind.COLD_MIGRATE or not run.up[server]:
-            # Nova cannot live-migrate a stopped server: it is cold-migrated.
-            ok, reason = yield cold(run, server, host, action.target)
-            if not ok:
-                run.failures.append(
-                    Failure(run.env.now, host, server, "cold-migration", reason, "stop")
+    finished = run.env.event()
+
+    def record(server: str, kind: str, reason: str, action: str) -> None:
+        run.failures.append(Failure(run.env.now, host, server, kind, reason, action))
+
+    def next_action(*_: Any) -> None:
+        while queue and host not in run.abandoned:
+            action = queue.popleft()
+            server = action.server
+            if run.placement.host_of.get(server) != host:
+                run.skipped.append(server)  # not where the plan expected it
+                continue
+            if action.kind == ActionKind.COLD_MIGRATE or not run.up[server]:
+                # Nova cannot live-migrate a stopped server: it is cold-migrated.
+                cold(run, server, host, action.target, after_cold(server))
+                return
+            info = run.servers[server]
+            if not info.live_migratable:
+                # Nova refuses at once (SR-IOV port, pinned CPUs, ...): no retry helps.
+                reason = (
+                    f"cannot live-migrate: {info.not_migratable_reason or 'not live-migratable'}"
                 )
-            continue
-        info = run.servers[server]
-        if not info.live_migratable:
-            # Nova refuses at once (SR-IOV port, pinned CPUs, ...): no retry helps.
-            reason = f"cannot live-migrate: {info.not_migratable_reason or 'not live-migratable'}"
-            run._event(run.env.now, host, server, MIGRATION_FAILED, reason)
-            what = params.migration_fallback
-            run.failures.append(Failure(run.env.now, host, server, "live-migration", reason, what))
-            yield from fallback(run, server, host)
-            continue
-        for attempt in range(params.migration_retries + 1):
-            ok, reason = yield live(run, server, host, action.target)
+                run._event(run.env.now, host, server, MIGRATION_FAILED, reason)
+                record(server, "live-migration", reason, params.migration_fallback)
+                fall_back(server)
+                return
+            attempt(server, action.target, 0)
+            return
+        if not finished.triggered:
+            finished.succeed()
+
+    def after_cold(server: str) -> Then:
+        def then(ok: bool, reason: str) -> None:
+            if not ok:
+                record(server, "cold-migration", reason, "stop")
+            next_action()
+
+        return then
+
+    def attempt(server: str, target: str | None, tried: int) -> None:
+        def then(ok: bool, reason: str) -> None:
             if ok:
-                break
-            last = attempt == params.migration_retries
-            what = params.migration_fallback if last else "retry"
-            run.failures.append(Failure(run.env.now, host, server, "live-migration", reason, what))
-        else:
-            yield from fallback(run, server, host)
+                next_action()
+                return
+            last = tried == params.migration_retries
+            record(server, "live-migration", reason, params.migration_fallback if last else "retry")
+            if last:
+                fall_back(server)
+            else:
+                attempt(server, target, tried + 1)
 
+        live(run, server, host, target, then)
 
-def fallback(run: _Run, server: str, host: str) -> Generator[simpy.Event, Any, None]:
-    policy = run.params.migration_fallback
-    if policy == "cold-migrate":
-        ok, reason = yield cold(run, server, host, None)
-        if not ok:
-            run.failures.append(
-                Failure(run.env.now, host, server, "cold-migration", reason, "stop")
-            )
-    elif policy == "stop":
-        yield run._stop(server, host)
-    else:
-        run.abandoned.add(host)
+    def fall_back(server: str) -> None:
+        policy = params.migration_fallback
+        if policy == "cold-migrate":
+            cold(run, server, host, None, after_cold(server))
+        elif policy == "stop":
+            run._stop(server, host).callbacks.append(next_action)
+        else:  # rollback-host: this host is left on its release
+            run.abandoned.add(host)
+            next_action()
+
+    next_action()
+    return finished
 
 
 def destination(
@@ -146,10 +174,9 @@ def links(run: _Run, source: str, target: str) -> tuple[Link, ...]:
     return nics + (run.fabric,) if run.fabric is not None else nics
 
 
-def live(run: _Run, server: str, source: str, target: str | None) -> simpy.Event:
-    """Live-migrate ``server``; the returned event's value is (succeeded, reason)."""
+def live(run: _Run, server: str, source: str, target: str | None, then: Then) -> None:
+    """Live-migrate ``server``, then call ``then(succeeded, reason)``."""
     env, params = run.env, run.params
-    done = env.event()
     start = env.now
     spec = migration_spec(run, server)
     if run.rng.random() < params.live_migration_failure_p:
@@ -160,7 +187,7 @@ def live(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
         dest, reason = destination(run, server, source, target, live=True)
         if dest is None:
             run._event(start, source, server, MIGRATION_FAILED, reason)
-            done.succeed((False, reason))
+            then(False, reason)
             return
         run.placement.claim(server, dest)
         model = PreCopy(spec)
@@ -188,13 +215,13 @@ def live(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
                     run._event(
                         start, source, server, LIVE_MIGRATE, rounds + ", post-copy", pause[1]
                     )
-                    done.succeed((True, ""))
+                    then(True, "")
                     return
 
                 def resumed(_e: Any) -> None:
                     run._up(server)
                     run._event(start, source, server, LIVE_MIGRATE, rounds, env.now - pause[0])
-                    done.succeed((True, ""))
+                    then(True, "")
 
                 env.timeout(run.draw(params.resume_s)).callbacks.append(resumed)
             else:
@@ -202,7 +229,7 @@ def live(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
                 run.placement.unclaim(server, dest)
                 reason = _FAILURE_REASONS.get(event, event)
                 run._event(start, source, server, MIGRATION_FAILED, f"to {dest}: {reason}")
-                done.succeed((False, reason))
+                then(False, reason)
 
         # Nova's completion timeout ends a migration that never converges;
         # without one (timeout 0), the operator gives up after a while.
@@ -211,7 +238,6 @@ def live(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
         run.net.start(flow)
 
     overhead.callbacks.append(begin)
-    return done
 
 
 def moved(run: _Run, server: str, source: str, dest: str) -> None:
@@ -221,10 +247,9 @@ def moved(run: _Run, server: str, source: str, dest: str) -> None:
     run.moves[server] = run.moves.get(server, 0) + 1
 
 
-def cold(run: _Run, server: str, source: str, target: str | None) -> simpy.Event:
-    """Cold-migrate: down while its disk and RAM are copied; value (succeeded, reason)."""
+def cold(run: _Run, server: str, source: str, target: str | None, then: Then) -> None:
+    """Cold-migrate: down while its disk and RAM are copied; then ``then(succeeded, reason)``."""
     env, params = run.env, run.params
-    done = env.event()
     start = env.now
     was_up = run.up[server]
     run._down(server, failover=True)
@@ -233,8 +258,8 @@ def cold(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
         if was_up:
             run.to_start[source].append(server)
         run._event(start, source, server, MIGRATION_FAILED, f"cold: {reason}")
-        done.succeed((False, reason))
-        return done
+        then(False, reason)
+        return
     run.placement.claim(server, dest)
     info = run.servers[server]
     size = info.ram_mib + (info.disk_gib * 1024.0 if params.block_migration else 0.0)
@@ -248,7 +273,7 @@ def cold(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
             if was_up:
                 run.to_start[source].append(server)
             run._event(start, source, server, MIGRATION_FAILED, f"cold to {dest}: failed")
-            done.succeed((False, "cold migration failed"))
+            then(False, "cold migration failed")
             return
         moved(run, server, source, dest)
         run.cold_done += 1
@@ -257,11 +282,10 @@ def cold(run: _Run, server: str, source: str, target: str | None) -> simpy.Event
         run._event(
             start, source, server, COLD_MIGRATE, f"to {dest}", env.now - start if was_up else 0.0
         )
-        done.succeed((True, ""))
+        then(True, "")
 
     def begin(_ev: Any) -> None:
         flow = Flow(Transfer(size), links(run, source, dest), copied, params.cold_bandwidth_mibps)
         run.net.start(flow)
 
     overhead.callbacks.append(begin)
-    return done
