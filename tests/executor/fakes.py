@@ -165,14 +165,16 @@ class FakeCloud:
 class FakeUpgrade:
     """Upgrades at once, or never (``lost``: hosts that do not come back)."""
 
-    def __init__(self, cloud: FakeCloud, lost: set[str] | None = None) -> None:
+    def __init__(self, cloud: FakeCloud, lost: set[str] | None = None,
+                 versions: dict[str, str] | None = None) -> None:
         self.cloud = cloud
         self.lost = lost or set()
+        self.versions = versions or NEW
 
     def start(self, host: str) -> None:
         self.cloud._log("upgrade", host)
         if host not in self.lost:
-            self.cloud.versions[host] = dict(NEW)
+            self.cloud.versions[host] = dict(self.versions)
 
     def in_progress(self, host: str) -> bool | None:
         return False

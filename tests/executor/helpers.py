@@ -123,3 +123,26 @@ def run_to_end(execution) -> str:
     state = run_execution(execution.pk)
     execution.refresh_from_db()
     return state if state == "done" else f"{state}: {execution.cause}"
+
+
+def parallel_plan() -> PurePlan:
+    """One wave of two hosts in parallel, three live migrations."""
+    return PurePlan("custom", "2026.2", (
+        Wave((HostStep("cmp1", (A("fw-a", ActionKind.LIVE_MIGRATE, "cmp1", "cmp3"),
+                                A("lb-1", ActionKind.LIVE_MIGRATE, "cmp1", "cmp4"))),
+              HostStep("cmp2", (A("fw-b", ActionKind.LIVE_MIGRATE, "cmp2", "cmp4"),
+                                A("batch-1", ActionKind.STAY, "cmp2"))))),
+    ))
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """The environment of a worker process on the test database."""
+    import os
+
+    from django.db import connection
+
+    from tests.livesite import database_url
+
+    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), **extra}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env

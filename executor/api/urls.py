@@ -1,0 +1,5 @@
+from executor.api import views
+
+
+def register(router) -> None:
+    router.register("executions", views.ExecutionViewSet)

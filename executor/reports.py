@@ -1,0 +1,54 @@
+"""An execution's report from the database: planned against actual, and calibration."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from executor.models import Execution
+from executor.report import StepRow, calibration, step_report, to_csv, vnf_report
+
+
+def step_rows(execution: Execution) -> list[StepRow]:
+    steps = list(execution.steps.order_by("index"))
+    starts = [s.started_at for s in steps if s.started_at is not None]
+    origin = min(starts) if starts else 0.0
+
+    def rel(value: float | None) -> float | None:
+        return None if value is None else round(value - origin, 3)
+
+    return [StepRow(key=s.key, wave=s.wave, host=s.host, kind=s.kind, server=s.server,
+                    action=s.action, vnf=s.vnf, state=s.state, start_s=rel(s.started_at),
+                    end_s=rel(s.finished_at)) for s in steps]
+
+
+def _simulation(execution: Execution) -> tuple[list[dict], dict[str, float]]:
+    simulation = execution.plan.latest_simulation
+    if simulation is None or simulation.content_hash != execution.plan_hash:
+        return [], {}
+    events = (simulation.sample_run or {}).get("events", [])
+    outage = {name: value.get("p50") for name, value in
+              (simulation.summary or {}).get("vnf_outage_s", {}).items()
+              if isinstance(value, dict)}
+    return events, outage
+
+
+def report(execution: Execution) -> dict[str, Any]:
+    """The whole report as JSON-ready data."""
+    rows = step_rows(execution)
+    events, outage = _simulation(execution)
+    lines = step_report(rows, events)
+    return {
+        "execution": execution.pk,
+        "plan": execution.plan_id,
+        "state": execution.state,
+        "simulated": bool(events),
+        "steps": [{**asdict(line), "delta_s": line.delta_s} for line in lines],
+        "vnfs": vnf_report(rows, outage),
+        "calibration": calibration(rows),
+    }
+
+
+def report_csv(execution: Execution) -> str:
+    events, _ = _simulation(execution)
+    return to_csv(step_report(step_rows(execution), events))

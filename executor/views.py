@@ -1,0 +1,113 @@
+"""Pages of executions: the list (with start), the live page, control buttons, exports.
+
+Thin: the services do the work and check that the user is an admin.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from executor import services
+from executor.models import Execution
+from executor.reports import report, report_csv
+from planner import roles
+from planner.choices import PlanState
+from planner.models import Plan
+
+
+@login_required
+def execution_list(request):
+    executions = Execution.objects.select_related("plan", "started_by")[:200]
+    startable = Plan.objects.filter(state=PlanState.APPROVED).order_by("-updated")
+    return render(request, "executor/execution_list.html", {
+        "executions": executions, "startable": startable,
+        "can_execute": roles.can_execute(request.user)})
+
+
+@login_required
+def execution_detail(request, pk: int):
+    execution = get_object_or_404(Execution.objects.select_related("plan", "started_by"), pk=pk)
+    data = report(execution)
+    steps = {s.key: s for s in execution.steps.all()}
+    page = {
+        "id": execution.pk, "state": execution.state, "last_seq": execution.last_seq,
+        "steps": [{**line, "label": _label(steps[line["key"]])} for line in data["steps"]],
+        "started": execution.started.timestamp() if execution.started else None,
+        "origin": min((s.started_at for s in steps.values() if s.started_at), default=None),
+    }
+    hosts: dict[str, list] = {}
+    for step in steps.values():
+        hosts.setdefault(step.host, []).append(step)
+    return render(request, "executor/execution_detail.html", {
+        "execution": execution, "hosts": hosts, "steps": list(steps.values()),
+        "events": execution.events.select_related("actor").order_by("-seq")[:300],
+        "report": data, "page": page, "can_execute": roles.can_execute(request.user)})
+
+
+def _label(step) -> str:
+    if step.kind == "move":
+        if step.action == "stop-start":
+            return f"stop {step.server}"
+        return f"{step.action} {step.server} → {step.target or 'scheduler'}"
+    if step.kind in ("switchover", "restore"):
+        return f"{step.kind} {step.server}"
+    return step.kind
+
+
+@login_required
+@require_POST
+def execution_start(request):
+    plan = get_object_or_404(Plan, pk=request.POST.get("plan"))
+    try:
+        config = json.loads(request.POST.get("config") or "{}")
+        execution = services.start_execution(plan, request.user, config)
+    except (services.ExecutionError, ValueError) as exc:
+        messages.error(request, str(exc))
+        return redirect("executor:execution-list")
+    return redirect(execution)
+
+
+@login_required
+@require_POST
+def execution_control(request, pk: int, action: str):
+    execution = get_object_or_404(Execution, pk=pk)
+    post = request.POST
+    try:
+        if action == "pause":
+            services.pause(execution, request.user)
+        elif action == "resume":
+            services.resume(execution, request.user)
+        elif action == "abort":
+            services.abort(execution, request.user, post.get("reason", ""))
+        elif action == "retry":
+            services.retry_step(execution, request.user, post.get("step", ""))
+        elif action == "skip":
+            services.skip_step(execution, request.user, post.get("step", ""),
+                               post.get("reason", ""))
+        else:
+            messages.error(request, f"Unknown action {action}.")
+    except services.ExecutionError as exc:
+        messages.error(request, str(exc))
+    if request.headers.get("Accept") == "application/json":
+        execution.refresh_from_db()
+        return JsonResponse({"state": execution.state})
+    return redirect(execution)
+
+
+@login_required
+def execution_report(request, pk: int, fmt: str):
+    execution = get_object_or_404(Execution, pk=pk)
+    if fmt == "csv":
+        response = HttpResponse(report_csv(execution), content_type="text/csv")
+    else:
+        response = HttpResponse(json.dumps(report(execution), indent=2),
+                                content_type="application/json")
+        fmt = "json"
+    response["Content-Disposition"] = f'attachment; filename="execution-{pk}-report.{fmt}"'
+    return response

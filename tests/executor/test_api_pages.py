@@ -1,0 +1,136 @@
+"""Starting and steering executions over REST and in pages; reports; who may do what.
+
+The worker runs here on an in-memory cloud (tests/executor/fakes.py): the
+real cloud is exercised by the sandbox tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from rest_framework.test import APIClient
+
+from executor.models import Execution
+from executor.runner import run_execution
+from tests.executor.fakes import FakeCloud, FakeUpgrade
+from tests.executor.helpers import TARGET_VERSIONS
+
+
+def sandbox_like_cloud() -> FakeCloud:
+    return FakeCloud({"cmp1": [("fw-a", "ACTIVE"), ("lb-1", "ACTIVE")],
+                      "cmp2": [("fw-b", "ACTIVE"), ("batch-1", "SHUTOFF")],
+                      "cmp3": [("lb-2", "ACTIVE")], "cmp4": [("lb-3", "ACTIVE")]})
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def run_fake(execution_id: int) -> tuple[str, FakeCloud]:
+    cloud = sandbox_like_cloud()
+    state = run_execution(execution_id, cloud=cloud,
+                          upgrade_driver=FakeUpgrade(cloud, versions=TARGET_VERSIONS))
+    return state, cloud
+
+
+def test_only_an_admin_starts_and_only_an_approved_plan_as_approved(kit):
+    plan = kit.approved()
+    refused = api(kit.approver).post("/api/executions/start/", {"plan": plan.pk}, format="json")
+    assert (refused.status_code, refused.json()) == (
+        403, {"detail": "Only an admin may start or steer an execution."})
+
+    draft = kit.approved(state="submitted")
+    answer = api(kit.admin).post("/api/executions/start/", {"plan": draft.pk}, format="json")
+    assert (answer.status_code, answer.json()) == (
+        400, {"detail": "Only an approved plan can run; this one is submitted."})
+
+    plan.content_hash = "0" * 64
+    plan.save(update_fields=["content_hash"])
+    answer = api(kit.admin).post("/api/executions/start/", {"plan": plan.pk}, format="json")
+    assert answer.json() == {
+        "detail": "The plan changed since its approval: it must be approved again."}
+    assert Execution.objects.count() == 0
+
+
+def test_an_admin_starts_over_rest_and_everyone_reads_the_report(kit):
+    plan = kit.approved()
+    answer = api(kit.admin).post("/api/executions/start/", {"plan": plan.pk}, format="json")
+    assert answer.status_code == 202
+    body = answer.json()
+    assert (body["state"], body["plan_hash"], body["events_ws"]) == (
+        "queued", plan.approved_hash, f"/ws/executions/{body['id']}/")
+    assert kit.dispatched == [body["id"]]
+    plan.refresh_from_db()
+    assert plan.state == "executing"
+    assert list(plan.events.values_list("action", flat=True))[-1] == "execution started"
+
+    state, cloud = run_fake(body["id"])
+    assert state == "done"
+    plan.refresh_from_db()
+    assert plan.state == "executed"
+
+    detail = api(kit.viewer).get(f"/api/executions/{body['id']}/").json()
+    assert detail["state"] == "done"
+    assert [s["kind"] for s in detail["steps"] if s["host"] == "cmp1"] == [
+        "precheck", "disable", "switchover", "move", "upgrade", "verify", "enable", "restore"]
+    report = api(kit.viewer).get(f"/api/executions/{body['id']}/report/").json()
+    assert len(report["steps"]) == len(detail["steps"])
+    assert {v["vnf"]: (v["switchovers"], v["migrations"]) for v in report["vnfs"]} == {
+        "firewall": (1, 2), "loadbalancer": (0, 3)}
+    assert set(report["calibration"]["suggested_params"]) == {
+        "cold_migration_overhead_s", "disable_s", "enable_s", "migration_overhead_s",
+        "start_s", "stop_s", "switchover_s", "upgrade_s", "verify_s"}
+    from simulator.params import SimParams
+
+    SimParams.from_dict(report["calibration"]["suggested_params"])  # usable as is
+    text = api(kit.viewer).get(f"/api/executions/{body['id']}/report/?as=csv").content.decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:4] == ["key", "wave", "host", "kind"]
+    assert len(rows) == len(detail["steps"]) + 1
+    events = api(kit.viewer).get(f"/api/executions/{body['id']}/events/?after=2").json()
+    assert events[0]["seq"] == 3
+
+
+def test_steering_is_audited_and_compare_and_set(kit):
+    execution = api(kit.admin).post("/api/executions/start/", {"plan": kit.approved().pk},
+                                    format="json").json()
+    url = f"/api/executions/{execution['id']}"
+    assert api(kit.viewer).post(f"{url}/pause/").status_code == 403
+    assert api(kit.admin).post(f"{url}/pause/").json()["state"] == "pausing"
+    again = api(kit.admin).post(f"{url}/pause/")
+    assert (again.status_code, again.json()) == (
+        400, {"detail": "Cannot pause an execution that is pausing."})
+
+    state, cloud = run_fake(execution["id"])
+    assert state == "paused" and cloud.calls == []
+    assert api(kit.admin).post(f"{url}/resume/").json()["state"] == "queued"
+    skip = api(kit.admin).post(f"{url}/skip/", {"step": "nope", "reason": ""}, format="json")
+    assert skip.status_code == 400
+    aborted = api(kit.admin).post(f"{url}/abort/", {"reason": "change window closed"},
+                                  format="json").json()
+    assert aborted["state"] == "aborting"
+    state, cloud = run_fake(execution["id"])
+    assert state == "aborted" and cloud.calls == []
+    controls = list(Execution.objects.get(pk=execution["id"]).events.filter(kind="control")
+                    .values_list("message", flat=True))
+    assert controls == ["pause by admin", "resume by admin",
+                        "abort by admin: change window closed"]
+
+
+@pytest.mark.parametrize("who, buttons", [("viewer", 0), ("admin", 1)])
+def test_the_pages_show_controls_to_admins_only(kit, client, who, buttons):
+    execution = api(kit.admin).post("/api/executions/start/", {"plan": kit.approved().pk},
+                                    format="json").json()
+    run_fake(execution["id"])
+    client.force_login(getattr(kit, who))
+
+    listing = client.get("/executions/").content.decode()
+    assert f'data-execution="{execution["id"]}"' in listing
+    page = client.get(f"/executions/{execution['id']}/").content.decode()
+    assert page.count('id="pause-button"') == buttons
+    assert 'id="gantt-svg"' in page and 'id="log"' in page
+    assert client.get(f"/executions/{execution['id']}/report.csv").status_code == 200
