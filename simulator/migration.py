@@ -262,8 +262,8 @@ class PreCopy:
             self.sent = x
             if self._end_round(bandwidth):
                 return EV_CONVERGED
-            # Most guests converge within three rounds: only longer runs are worth a closed form.
-            if self.rnd >= 3:
+            # Most guests converge within a few rounds: only longer runs are worth a closed form.
+            if self.rnd >= 6:
                 if self._stationary_without_hope(bandwidth, end):
                     return EV_STUCK
                 self._skip_rounds(bandwidth, end)
@@ -281,11 +281,14 @@ class PreCopy:
 
     def _end_round(self, bandwidth: float) -> bool:
         """Close the current round; True if the guest can now be paused (converged)."""
-        dirtied = min(self.cap, self.spec.dirty_rate_mibps * (1.0 - self.throttle) * self.rt)
-        schedule = self.spec.schedule
+        spec = self.spec
+        dirtied = self.rt * spec.dirty_rate_mibps * (1.0 - self.throttle)
+        if dirtied > self.cap:
+            dirtied = self.cap
+        schedule = spec.schedule
         if self.step + 1 < len(schedule) and schedule[self.step + 1][0] < self.t:
             self._sync_step()
-        if dirtied <= bandwidth * self.downtime_allowed_s:
+        if dirtied <= bandwidth * schedule[self.step][1]:
             self.phase = STOPCOPY
             self.final = dirtied
             self.sent = 0.0
