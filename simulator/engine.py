@@ -103,7 +103,10 @@ class _Run:
         self._sample_headroom()
         self.net = Network(self.env)
         factor = params.bandwidth_factor
-        self.nic = {h.name: Link(h.name, h.nic_bandwidth_mibps * factor) for h in snapshot.hosts}
+        self.nic = {
+            h.name: Link(h.name, (h.nic_bandwidth_mibps or params.default_nic_bandwidth_mibps) * factor)
+            for h in snapshot.hosts
+        }
         fabric = params.fabric_bandwidth_mibps
         self.fabric = Link("fabric", fabric) if fabric else None
         self.live_cap = params.migration_bandwidth_cap_mibps or math.inf

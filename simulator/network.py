@@ -222,6 +222,8 @@ class Network:
             flow.future, flow.future_event = future, event
         else:
             dt, flow.future = until_deadline, None
+        if math.isinf(dt):
+            return  # no progress at this rate and no deadline: wait for a share to change
         timer = self.env.timeout(dt)
         timer.callbacks.append(lambda _ev: self._on_timer(flow, gen))
 

@@ -55,6 +55,8 @@ class SimParams:
     bandwidth_factor: float = 1.0
     # Disk-bound copy rate of a cold migration, MiB/s.
     cold_bandwidth_mibps: float = 400.0
+    # For hosts whose inventory gives no NIC bandwidth (0): 10 GbE.
+    default_nic_bandwidth_mibps: float = 1192.0
 
     # --- Durations, seconds.
     disable_s: Distribution = field(default_factory=lambda: Fixed(5.0))
@@ -102,7 +104,7 @@ class SimParams:
             raise ValueError(f"timeout_action: one of {TIMEOUT_ACTIONS}")
         if self.max_concurrent_live_migrations < 1:
             raise ValueError("max_concurrent_live_migrations must be at least 1")
-        if self.bandwidth_factor <= 0 or self.cold_bandwidth_mibps <= 0:
+        if self.bandwidth_factor <= 0 or self.cold_bandwidth_mibps <= 0 or self.default_nic_bandwidth_mibps <= 0:
             raise ValueError("bandwidths must be positive")
         if self.fabric_bandwidth_mibps is not None and self.fabric_bandwidth_mibps <= 0:
             raise ValueError("fabric_bandwidth_mibps must be positive (or None)")

@@ -346,3 +346,12 @@ def test_live_migration_never_goes_from_a_newer_stack_to_an_older_one() -> None:
     # ...and Nova refuses it as an explicit target; the cold fallback may go there.
     assert [(f.server, f.reason) for f in result.failures] == [("b", "target h2 cannot take it now")]
     assert [e.detail for e in result.events if e.kind == "cold-migrate"] == ["to h2"]
+
+
+def test_a_host_without_nic_bandwidth_in_the_inventory_gets_the_default() -> None:
+    from dataclasses import replace
+
+    snap = cloud([replace(host("h1"), nic_bandwidth_mibps=0.0), host("h2")], [server("a", "h1")])
+    result = simulate(snap, plan([step("h1", ("a", K.LIVE_MIGRATE, "h2"))]), fixed_params(default_nic_bandwidth_mibps=512.0), seed=1)
+    # 4096 MiB at min(512, 1000) MiB/s: 8 s of copy after 5 s disable and 5 s overhead.
+    assert log(result, "live-migrate") == [("live-migrate", "h1", "a", 5.0, 18.1)]
