@@ -85,6 +85,9 @@ class WaveBuilder:
         self._pool_cache: dict[tuple[str, int], list[str]] = {}
         self._next: dict[str, int] = {}
         self._strict = False
+        # Per wave: the first source host sending to each target.
+        self._incoming: dict[str, str] = {}
+        self._later_cache: dict[str, list[str]] = {}
 
     # -- per-server choice ---------------------------------------------------
     def preferences(self, server: Server) -> list[ActionKind]:
@@ -193,6 +196,8 @@ class WaveBuilder:
         # Destinations: hosts already upgraded first (nothing moves twice),
         # then the hosts upgraded last.
         later = remaining[::-1]
+        self._incoming = {}
+        self._later_cache = {}
         for name in remaining:
             if len(wave) >= rules.max_hosts:
                 break
@@ -331,34 +336,40 @@ class WaveBuilder:
             if best is not None and state.joins_own_vnf(server, best):
                 return None
             return best
-        # Round robin over the upgraded hosts: incoming migrations spread over
-        # many NICs instead of queueing on the first hosts with room.
-        pool = self._upgraded_pool(state, az)
-        size = len(pool)
-        start = self._next.get(az, 0) % size if size else 0
-        for i in range(size):
-            cand = pool[(start + i) % size]
-            if (
-                cand not in in_wave
-                and state.can_host(server, source, cand, live)
-                and not state.joins_own_vnf(server, cand)
-                and (not live or self._converges(server, source, cand))
-            ):
-                self._next[az] = start + i + 1
-                return cand
-        if self._strict and kind == ActionKind.COLD_MIGRATE:
-            return None
-        for cand in later:
-            if keep_az and state.hosts[cand].az != az:
-                continue
-            if (
-                cand not in in_wave
-                and state.can_host(server, source, cand, live)
-                and not state.joins_own_vnf(server, cand)
-                and (not live or self._converges(server, source, cand))
-            ):
-                return cand
+        # Upgraded hosts first (nothing moves twice), then the hosts upgraded
+        # last. Round robin, and first a target that no other host of the
+        # wave sends to: concurrent flows into one NIC share it, and a dirty
+        # guest may then never converge.
+        zone = az if keep_az else ""
+        pools = [("up:" + zone, self._upgraded_pool(state, az))]
+        if not (self._strict and kind == ActionKind.COLD_MIGRATE):
+            pools.append(("later:" + zone, self._later_pool(state, zone, later)))
+        for exclusive in (True, False):
+            for key, pool in pools:
+                size = len(pool)
+                start = self._next.get(key, 0) % size if size else 0
+                for i in range(size):
+                    cand = pool[(start + i) % size]
+                    if exclusive and self._incoming.get(cand, source) != source:
+                        continue
+                    if (
+                        cand not in in_wave
+                        and state.can_host(server, source, cand, live)
+                        and not state.joins_own_vnf(server, cand)
+                        and (not live or self._converges(server, source, cand))
+                    ):
+                        self._next[key] = start + i + 1
+                        self._incoming.setdefault(cand, source)
+                        return cand
         return None
+
+    def _later_pool(self, state: CloudState, zone: str, later: list[str]) -> list[str]:
+        # ``later`` is fixed for a whole wave: filter it once per zone.
+        pool = self._later_cache.get(zone)
+        if pool is None:
+            pool = [h for h in later if not zone or state.hosts[h].az == zone]
+            self._later_cache[zone] = pool
+        return pool
 
     def _converges(self, server: Server, source: str, target: str) -> bool:
         """A live migration to ``target`` converges over the slower of the two NICs."""
