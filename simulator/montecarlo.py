@@ -13,6 +13,7 @@ import math
 import multiprocessing
 import os
 import random
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -161,13 +162,27 @@ def monte_carlo(
         # worker process, and threads of one process may run simulations at once.
         _collect(map(partial(_run, (snapshot, plan, params)), items), results, progress)
     else:
-        methods = multiprocessing.get_all_start_methods()
-        # fork shares the inputs with the workers for free; spawn pickles them once each.
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        context = multiprocessing.get_context(_start_method())
         chunk = max(1, runs // (workers * 4))
         with context.Pool(workers, initializer=_init, initargs=(snapshot, plan, params)) as pool:
             _collect(pool.imap_unordered(_one, items, chunksize=chunk), results, progress)
     return summarise([r for r in results if r is not None], seed)
+
+
+def _start_method() -> str:
+    """fork when it is safe: it shares the inputs with the workers for free.
+
+    Forking a process that runs other threads (a web server, a task worker)
+    can copy a lock held by one of them and deadlock the child: then the
+    workers come from a clean single-threaded forkserver (inputs pickled once
+    per worker). Without fork at all (not POSIX), spawn.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    if "forkserver" in methods:
+        return "forkserver"
+    return "spawn"
 
 
 def _collect(

@@ -118,6 +118,11 @@ class SimParams:
         if self.upgrade_failure_action not in UPGRADE_FAILURE_ACTIONS:
             raise ValueError(f"upgrade_failure_action: one of {UPGRADE_FAILURE_ACTIONS}")
 
+    @property
+    def downtime_s(self) -> float:
+        """Nova's maximum allowed downtime in seconds (what planner.timing reads)."""
+        return self.live_migration_downtime_ms / 1000.0
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: distributions become ``{"kind": ..., ...}`` mappings."""
         out: dict[str, Any] = {}

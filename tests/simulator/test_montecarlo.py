@@ -66,6 +66,20 @@ def test_processes_do_not_change_the_summary() -> None:
     assert calls == [1, 2, 3, 4, 5, 6]
 
 
+def test_runs_from_a_threaded_process_give_the_same_summary() -> None:
+    """A web server or task worker calls from a thread: workers must not be forked from it."""
+    import threading
+
+    snap, p = _case()
+    params = SimParams(live_migration_failure_p=0.2)
+    serial = monte_carlo(snap, p, params, runs=4, seed=9, processes=1)
+    out: list[object] = []
+    thread = threading.Thread(target=lambda: out.append(monte_carlo(snap, p, params, runs=4, seed=9, processes=2)))
+    thread.start()
+    thread.join(timeout=120)
+    assert out and out[0].to_dict() == serial.to_dict()  # type: ignore[attr-defined]
+
+
 def test_at_least_one_run() -> None:
     snap, p = _case()
     with pytest.raises(ValueError):
