@@ -79,7 +79,15 @@ class WaveBuilder:
         self.hosts_of_az: dict[str, list[str]] = defaultdict(list)
         for h in hosts:
             self.hosts_of_az[h.az].append(h.name)
-        self._outage_cache: dict[str, list[ActionKind]] = {}
+        self._outage_cache: dict[tuple[str, bool], list[ActionKind]] = {}
+        self._initial_active = {
+            v.name: m.server
+            for v in snapshot.vnfs
+            if v.ha_model == HaModel.ACTIVE_STANDBY
+            for m in v.members
+            if m.role == MemberRole.ACTIVE
+        }
+        self.active: dict[str, str] = dict(self._initial_active)
         self.vnfs = {v.name: v for v in snapshot.vnfs}
         self.role_of = {m.server: m.role for v in snapshot.vnfs for m in v.members}
         self._pool_cache: dict[tuple[str, int], list[str]] = {}
@@ -92,7 +100,8 @@ class WaveBuilder:
     # -- per-server choice ---------------------------------------------------
     def preferences(self, server: Server) -> list[ActionKind]:
         """Actions to try for one server, best first (targets permitting)."""
-        cached = self._outage_cache.get(server.name)
+        active = self.is_active(server.name)
+        cached = self._outage_cache.get((server.name, active))
         if cached is not None:
             return cached
         allowed = self.options.allowed_actions
@@ -111,13 +120,24 @@ class WaveBuilder:
                 prefs = sorted(
                     [*([ActionKind.SWITCHOVER] if has_ha else []), *moves, ActionKind.STOP_START],
                     key=lambda kind: (
-                        self.expected_outage(server, kind),
+                        self.expected_outage(server, kind, active),
                         self.drain_cost(server, kind),
                     ),
                 )
         prefs = [k for k in prefs if k in allowed]
-        self._outage_cache[server.name] = prefs
+        self._outage_cache[(server.name, active)] = prefs
         return prefs
+
+    def is_active(self, server: str) -> bool:
+        """True for the member of an active-standby VNF that serves now.
+
+        Roles change during a plan: switching the active over makes its
+        standby the active one, as the simulator and the real VNF do.
+        """
+        vnf = self.snapshot.vnf_of_server.get(server)
+        if vnf is None or vnf.ha_model != HaModel.ACTIVE_STANDBY:
+            return False
+        return self.active.get(vnf.name) == server
 
     def drain_cost(self, server: Server, kind: ActionKind) -> float:
         """Seconds the action holds up its host's drain (the tie-breaker between equal outages)."""
@@ -131,16 +151,17 @@ class WaveBuilder:
             return vnf.switchover_s if vnf and vnf.switchover_s > 0 else self.timings.switchover_s
         return self.timings.stop_s
 
-    def expected_outage(self, server: Server, kind: ActionKind) -> float:
+    def expected_outage(self, server: Server, kind: ActionKind, active: bool | None = None) -> float:
         """Seconds of VNF outage one action costs (sorted stably: ties keep switchover first)."""
         host = self.snapshot.host_by_name[server.host]
         vnf = self.snapshot.vnf_of_server.get(server.name)
         shared = vnf is not None and vnf.ha_model != HaModel.NONE and len(vnf.members) > 1
-        active = vnf is not None and vnf.ha_model == HaModel.ACTIVE_STANDBY and any(
-            m.server == server.name and m.role == MemberRole.ACTIVE for m in vnf.members
-        )
+        if active is None:
+            active = self.is_active(server.name)
         if kind == ActionKind.SWITCHOVER:
-            return vnf.switchover_s if (vnf and active) else 0.0
+            if vnf is None or not active:
+                return 0.0
+            return vnf.switchover_s if vnf.switchover_s > 0 else self.timings.switchover_s
         if kind == ActionKind.LIVE_MIGRATE:
             if shared and not active:
                 return 0.0
@@ -154,6 +175,7 @@ class WaveBuilder:
         state = CloudState(self.snapshot)
         self._pool_cache.clear()
         self._next.clear()
+        self.active = dict(self._initial_active)
         remaining = [h for h in order if h not in state.upgraded]
         waves: list[Wave] = []
         position = {h: i for i, h in enumerate(remaining)}
@@ -284,6 +306,12 @@ class WaveBuilder:
         failures: list[str],
     ) -> list[ServerAction] | None:
         actions = []
+        switched: list[tuple[str, str]] = []  # (vnf, former active) to undo on failure
+
+        def undo() -> None:
+            for vnf_name, former in reversed(switched):
+                self.active[vnf_name] = former
+
         # Big servers first: they are the hardest to place.
         for server in sorted(servers, key=lambda s: (-s.ram_mib, s.name)):
             action = None
@@ -300,13 +328,25 @@ class WaveBuilder:
                         target=target if self.rules.explicit_targets else None,
                     )
                 else:
+                    if kind == ActionKind.SWITCHOVER and self.is_active(server.name):
+                        # The standby takes over: it is the active one from now on.
+                        partner = self._partner(server.name)
+                        vnf_name = self.snapshot.vnf_of_server[server.name].name
+                        switched.append((vnf_name, server.name))
+                        if partner is not None:
+                            self.active[vnf_name] = partner
                     action = ServerAction(server=server.name, kind=kind, source=name)
                 break
             if action is None:
                 failures.append(f"{name}: no allowed action or destination for {server.name}")
+                undo()
                 return None
             actions.append(action)
         return actions
+
+    def _partner(self, server: str) -> str | None:
+        vnf = self.snapshot.vnf_of_server[server]
+        return next((m.server for m in vnf.members if m.server != server), None)
 
     def _target(
         self,
