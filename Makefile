@@ -5,7 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DEMO_HOSTS ?= 12
+DEMO_HOSTS ?= 10
+# Few servers a host: the sandbox boots them through the real Nova API.
+DEMO_SERVERS_PER_HOST ?= 5
 DEMO_SEED ?= 7
 APT_PACKAGES := chromium redis-server postgresql
 
@@ -40,11 +42,9 @@ test: install system-deps lint
 run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py demo_inventory --hosts $(DEMO_HOSTS) --seed $(DEMO_SEED) --output var/demo-inventory.yaml
+	$(PY) manage.py demo_inventory --hosts $(DEMO_HOSTS) --seed $(DEMO_SEED) --servers-per-host $(DEMO_SERVERS_PER_HOST) --output var/demo-inventory.yaml
 	$(PY) manage.py import_inventory var/demo-inventory.yaml --replace
-	$(PY) manage.py demo_users
-	@echo "Escalator on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) escalator_site.asgi:application
+	HOST=$(HOST) PORT=$(PORT) bin/run-demo
 
 bench: install
 	$(PY) bench/inventory.py
