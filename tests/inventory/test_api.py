@@ -125,5 +125,7 @@ def test_openapi_schema_lists_the_inventory(api):
     response = api.get("/api/schema/?format=json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/hosts/", "/api/servers/", "/api/vnfs/", "/api/clouds/import/"):
+    for path in ("/api/hosts/", "/api/servers/", "/api/vnfs/", "/api/clouds/import/",
+                 "/api/plans/", "/api/plans/{id}/approve/", "/api/plans/{id}/export/",
+                 "/api/plans/{id}/simulate/", "/api/simulations/", "/api/prechecks/"):
         assert path in paths
