@@ -150,6 +150,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PlanStateEnum": "planner.choices.PlanState",
+        "JobStateEnum": "planner.choices.JobState",
+        "ExecutionStateEnum": "executor.choices.ExecutionState",
+        "StepStateEnum": "executor.choices.StepState",
+    },
 }
 
 # The clouds.yaml that openstacksdk reads (OS_CLIENT_CONFIG_FILE is honoured too).
