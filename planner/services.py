@@ -162,8 +162,11 @@ def move_host(plan: Plan, user, host: str, wave: int) -> Plan:
 
 
 def request_simulation(plan: Plan, user, runs: int = 20, seed: int = 0,
-                       params: dict[str, Any] | None = None) -> Simulation:
-    """Queue a Monte Carlo simulation; it runs in the background and reports progress."""
+                       params: dict[str, Any] | None = None, start: bool = True) -> Simulation:
+    """Queue a Monte Carlo simulation; it runs in the background and reports progress.
+
+    ``start=False`` only records it, for a caller that runs it itself (the command line).
+    """
     _require(roles.can_plan(user), "simulate plans")
     if not 1 <= runs <= 1000:
         raise WorkflowError("runs: between 1 and 1000.")
@@ -177,7 +180,8 @@ def request_simulation(plan: Plan, user, runs: int = 20, seed: int = 0,
         plan=plan, runs=runs, seed=seed, params=params or {}, content_hash=plan.content_hash,
         requested_by=user,
     )
-    transaction.on_commit(lambda: submit_job(simulate_task, simulation.pk))
+    if start:
+        transaction.on_commit(lambda: submit_job(simulate_task, simulation.pk))
     return simulation
 
 

@@ -40,7 +40,15 @@ def _sample(run) -> dict:
 
 @background("planner.simulate")
 def simulate_task(simulation_id: int) -> None:
-    """Run a queued simulation once (compare-and-set: a second worker finds it taken)."""
+    run_simulation(simulation_id)
+
+
+def run_simulation(simulation_id: int, on_progress=None) -> None:
+    """Run a queued simulation once (compare-and-set: a second worker finds it taken).
+
+    ``on_progress(done, total)`` is called besides the websocket updates (the
+    command line draws its progress bar with it).
+    """
     from inventory.services import load_snapshot
     from planner.export import plan_from_dict
     from simulator.engine import simulate
@@ -68,6 +76,8 @@ def simulate_task(simulation_id: int) -> None:
             if done < total and now - last[0] < PROGRESS_EVERY_S:
                 return
             last[0] = now
+            if on_progress is not None:
+                on_progress(done, total)
             Simulation.objects.filter(pk=simulation_id).update(done_runs=done)
             _publish(simulation, state=JobState.RUNNING, done=done)
 

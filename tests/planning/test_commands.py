@@ -54,3 +54,17 @@ def test_plan_refuses_a_viewer_and_unknown_plans(lab_cloud, role_users):
     with pytest.raises(CommandError, match="No plan 999"):
         _run("export_plan", "999")
     assert Plan.objects.count() == 0
+
+
+def test_simulate_command_keeps_the_result_and_marks_the_plan(lab_cloud, role_users):
+    plan_id = json.loads(_run("plan", "--strategy", "serial", "--user", "planner-1",
+                              "--json"))["id"]
+    result = json.loads(_run("simulate", str(plan_id), "--runs", "3", "--user", "planner-1",
+                             "--json"))
+    assert result["summary"]["runs"] == 3
+    assert result["summary"]["duration_s"]["p50"] > 0
+    plan = Plan.objects.get(pk=plan_id)
+    assert plan.state == "simulated"
+    assert plan.latest_simulation.pk == result["simulation"]
+    with pytest.raises(CommandError, match="unknown simulation parameters: warp_factor"):
+        _run("simulate", str(plan_id), "--params", '{"warp_factor": 9}', "--user", "planner-1")
