@@ -17,7 +17,7 @@ APP = URLRouter(websocket_urlpatterns)
 
 def _make_simulation(role_users):
     plan = services.create_plan(role_users["planner"], "serial")
-    return services.request_simulation(plan, role_users["planner"], runs=50)
+    return services.request_simulation(plan, role_users["planner"], runs=50, start=False)
 
 
 @pytest.mark.asyncio
