@@ -26,6 +26,9 @@ class CloudState:
         # Insertion-ordered sets of server names per host.
         self.on_host: dict[str, dict[str, None]] = {name: {} for name in self.hosts}
         self.versions = {name: dict(h.versions) for name, h in self.hosts.items()}
+        # Hosts share a handful of version sets: compare each pair of sets once.
+        self._version_key = {name: tuple(sorted(v.items())) for name, v in self.versions.items()}
+        self._compatible: dict[tuple[tuple, tuple], bool] = {}
         self.upgraded = {name for name, h in self.hosts.items() if not needs_upgrade(h, snapshot.target)}
         self.receives = {name for name, h in self.hosts.items() if can_receive(h)}
         self.anti_groups: dict[str, tuple[str, ...]] = {}
@@ -96,6 +99,7 @@ class CloudState:
 
     def upgrade(self, host: str) -> None:
         self.versions[host] = upgraded_versions(self.hosts[host], self.snapshot.target)
+        self._version_key[host] = tuple(sorted(self.versions[host].items()))
         self.upgraded.add(host)
 
     # -- questions ----------------------------------------------------------
@@ -107,9 +111,12 @@ class CloudState:
         return self.cap[host][1] - self.used[host][1]
 
     def fits(self, server: Server, host: str) -> bool:
-        need = demand(server)
         cap, used = self.cap[host], self.used[host]
-        return all(used[i] + need[i] <= cap[i] + 1e-9 for i in range(3))
+        return (
+            used[1] + server.ram_mib <= cap[1] + 1e-9
+            and used[0] + server.vcpus <= cap[0] + 1e-9
+            and used[2] + server.disk_gib <= cap[2] + 1e-9
+        )
 
     def soft_conflicts(self, server: Server, host: str) -> int:
         """Members of the server's soft-anti-affinity groups already on ``host``."""
@@ -132,4 +139,10 @@ class CloudState:
         groups_on = self.groups_on[target]
         if any(groups_on[g] for g in self.anti_groups.get(server.name, ())):
             return False
-        return not live or can_live_migrate(self.versions[source], self.versions[target])
+        if not live:
+            return True
+        pair = (self._version_key[source], self._version_key[target])
+        ok = self._compatible.get(pair)
+        if ok is None:
+            ok = self._compatible[pair] = can_live_migrate(self.versions[source], self.versions[target])
+        return ok
