@@ -20,7 +20,7 @@ RESOURCES = ("vcpu", "ram", "disk")
 RESOURCE_LABELS = {"vcpu": "vCPU", "ram": "RAM", "disk": "disk"}
 
 
-def capacity(host: Host) -> tuple[float, float, float]:
+def capacity(host: Host) -> tuple[float, ...]:
     return (host.vcpu_capacity, host.ram_capacity_mib, host.disk_capacity_gib)
 
 
@@ -52,12 +52,12 @@ class ZoneCapacity:
 
     az: str
     hosts: int
-    free: tuple[float, float, float]
+    free: tuple[float, ...]
     # Mean capacity of one host of the zone: the unit of "hosts' worth".
-    host_size: tuple[float, float, float]
+    host_size: tuple[float, ...]
     # For the hardest host: what must move minus what the rest of the zone can take.
     worst_host: str
-    deficit: tuple[float, float, float]
+    deficit: tuple[float, ...]
 
     def spare_hosts(self, resource: str = "ram") -> float:
         i = RESOURCES.index(resource)
@@ -113,7 +113,8 @@ def zone_capacities(snapshot: Snapshot, options: PlanOptions | None = None) -> l
         }
         free = tuple(sum(f[i] for f in free_of.values()) for i in range(3))
         size = tuple(sum(capacity(h)[i] for h in hosts) / len(hosts) for i in range(3))
-        worst, worst_deficit, worst_score = hosts[0].name, (0.0, 0.0, 0.0), -math.inf
+        worst_deficit: tuple[float, ...] = (0.0, 0.0, 0.0)
+        worst, worst_score = hosts[0].name, -math.inf
         for h in hosts:
             deficit = tuple(movable[h.name][i] - (free[i] - free_of[h.name][i]) for i in range(3))
             score = max(deficit[i] / size[i] if size[i] else 0.0 for i in range(3))

@@ -22,7 +22,7 @@ from inventory.snapshot import (
     ServiceStatus,
     Snapshot,
 )
-from planner.capacity import RESOURCE_LABELS, zone_capacities
+from planner.capacity import zone_capacities
 from planner.options import PlanOptions
 from planner.plan import ActionKind
 from planner.timing import (
@@ -501,4 +501,4 @@ def run_precheck(snapshot: Snapshot, options: PlanOptions | None = None) -> list
     return [check(snapshot, options) for check in CHECKS]
 
 
-__all__ = ["CHECKS", "CheckItem", "PrecheckResult", "Status", "run_precheck", "RESOURCE_LABELS"]
+__all__ = ["CHECKS", "CheckItem", "PrecheckResult", "Status", "run_precheck"]

@@ -148,7 +148,7 @@ def format_table(comparison: Comparison) -> str:
         "strategy", "waves", "migr.", "moved 2x", "p50 h", "p95 h", "x LB",
         "outage p50 s", "outage p95 s", "worst VNF p50 s", "worst p95 s", "SLA viol.", "valid",
     )
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for r in comparison.results:
         if r.error:
             rows.append((r.strategy, "no plan", *([""] * (len(header) - 2))))

@@ -80,14 +80,14 @@ class WaveBuilder:
         for h in hosts:
             self.hosts_of_az[h.az].append(h.name)
         self._outage_cache: dict[tuple[str, bool], list[ActionKind]] = {}
-        self._initial_active = {
+        self.initial_active = {
             v.name: m.server
             for v in snapshot.vnfs
             if v.ha_model == HaModel.ACTIVE_STANDBY
             for m in v.members
             if m.role == MemberRole.ACTIVE
         }
-        self.active: dict[str, str] = dict(self._initial_active)
+        self.active: dict[str, str] = dict(self.initial_active)
         self.vnfs = {v.name: v for v in snapshot.vnfs}
         self.role_of = {m.server: m.role for v in snapshot.vnfs for m in v.members}
         self._pool_cache: dict[tuple[str, int], list[str]] = {}
@@ -175,18 +175,17 @@ class WaveBuilder:
         state = CloudState(self.snapshot)
         self._pool_cache.clear()
         self._next.clear()
-        self.active = dict(self._initial_active)
+        self.active = dict(self.initial_active)
         remaining = [h for h in order if h not in state.upgraded]
         waves: list[Wave] = []
-        position = {h: i for i, h in enumerate(remaining)}
         while remaining:
             # A cold migration is an outage: with VNF-first rules it waits for
             # an upgraded destination, unless no host could go otherwise.
             self._strict = self.rules.vnf_first
-            steps, failures = self._fill_wave(state, remaining, position)
+            steps, failures = self._fill_wave(state, remaining)
             if not steps and self._strict:
                 self._strict = False
-                steps, failures = self._fill_wave(state, remaining, position)
+                steps, failures = self._fill_wave(state, remaining)
             if not steps:
                 raise NoPlanError(self._why(failures))
             waves.append(Wave(hosts=tuple(steps)))
@@ -201,9 +200,7 @@ class WaveBuilder:
             options=self.options.to_dict(),
         )
 
-    def _fill_wave(
-        self, state: CloudState, remaining: list[str], position: dict[str, int]
-    ) -> tuple[list[HostStep], list[str]]:
+    def _fill_wave(self, state: CloudState, remaining: list[str]) -> tuple[list[HostStep], list[str]]:
         rules = self.rules
         hosts = self.snapshot.host_by_name
         wave: list[HostStep] = []
@@ -245,7 +242,7 @@ class WaveBuilder:
                 continue
             mark = state.mark()
             in_wave.add(name)
-            actions = self._drain(state, name, servers, in_wave, later, position, failures)
+            actions = self._drain(state, name, servers, in_wave, later, failures)
             if actions is None:
                 state.rollback(mark)
                 in_wave.discard(name)
@@ -280,7 +277,16 @@ class WaveBuilder:
                 return None
         return counts, roles
 
-    def _vnfs_allow(self, counts, roles, vnf_impacted, vnf_roles, failures, name) -> bool:
+    def _vnfs_allow(
+        self,
+        counts: Counter[str],
+        roles: dict[str, set[MemberRole]],
+        vnf_impacted: Counter[str],
+        vnf_roles: dict[str, set[MemberRole]],
+        failures: list[str],
+        name: str,
+    ) -> bool:
+        """Whether this host's members fit in the wave: max_impacted, never active with standby."""
         vnfs = self.vnfs
         for vnf_name, n in counts.items():
             vnf = vnfs[vnf_name]
@@ -302,7 +308,6 @@ class WaveBuilder:
         servers: list[Server],
         in_wave: set[str],
         later: list[str],
-        position: dict[str, int],
         failures: list[str],
     ) -> list[ServerAction] | None:
         actions = []
@@ -385,9 +390,9 @@ class WaveBuilder:
         if not (self._strict and kind == ActionKind.COLD_MIGRATE):
             pools.append(("later:" + zone, self._later_pool(state, zone, later)))
         for exclusive in (True, False):
-            for key, pool in pools:
+            for pool_key, pool in pools:
                 size = len(pool)
-                start = self._next.get(key, 0) % size if size else 0
+                start = self._next.get(pool_key, 0) % size if size else 0
                 for i in range(size):
                     cand = pool[(start + i) % size]
                     if exclusive and self._incoming.get(cand, source) != source:
@@ -398,7 +403,7 @@ class WaveBuilder:
                         and not state.joins_own_vnf(server, cand)
                         and (not live or self._converges(server, source, cand))
                     ):
-                        self._next[key] = start + i + 1
+                        self._next[pool_key] = start + i + 1
                         self._incoming.setdefault(cand, source)
                         return cand
         return None

@@ -20,7 +20,7 @@ from planner.capacity import parkable
 from planner.errors import NoPlanError
 from planner.estimate import estimate_duration
 from planner.options import PlanOptions
-from planner.plan import MOVING_ACTIONS, Plan
+from planner.plan import MOVING_ACTIONS, ActionKind, Plan
 from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
 from planner.timing import Timings, default_timings
 
@@ -40,10 +40,18 @@ def moved_twice(plan: Plan) -> int:
 
 
 def expected_outage_s(builder: WaveBuilder, plan: Plan) -> float:
+    """The plan's expected VNF outage, following who is active as switchovers happen."""
     by_name = builder.snapshot.server_by_name
-    return sum(
-        builder.expected_outage(by_name[a.server], a.kind) for _, _, a in plan.actions()
-    )
+    vnf_of = builder.snapshot.vnf_of_server
+    active = dict(builder.initial_active)
+    total = 0.0
+    for _, _, action in plan.actions():
+        vnf = vnf_of.get(action.server)
+        is_active = vnf is not None and active.get(vnf.name) == action.server
+        total += builder.expected_outage(by_name[action.server], action.kind, is_active)
+        if vnf is not None and is_active and action.kind == ActionKind.SWITCHOVER:
+            active[vnf.name] = next(m.server for m in vnf.members if m.server != action.server)
+    return total
 
 
 def seed_orders(snapshot: Snapshot, options: PlanOptions, timings: Timings) -> list[list[str]]:
