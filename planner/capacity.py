@@ -58,10 +58,17 @@ class ZoneCapacity:
     # For the hardest host: what must move minus what the rest of the zone can take.
     worst_host: str
     deficit: tuple[float, ...]
+    # What the hardest host must move out, per resource.
+    worst_movable: tuple[float, ...] = (0.0, 0.0, 0.0)
 
     def spare_hosts(self, resource: str = "ram") -> float:
         i = RESOURCES.index(resource)
         return self.free[i] / self.host_size[i] if self.host_size[i] else 0.0
+
+    def needed_hosts(self, resource: str = "ram") -> float:
+        """Hosts' worth of free capacity that draining the hardest host needs."""
+        i = RESOURCES.index(resource)
+        return self.worst_movable[i] / self.host_size[i] if self.host_size[i] else 0.0
 
     def missing_hosts(self) -> dict[str, int]:
         """Per short resource, how many more hosts' worth the zone needs."""
@@ -128,6 +135,7 @@ def zone_capacities(snapshot: Snapshot, options: PlanOptions | None = None) -> l
                 host_size=size,
                 worst_host=worst,
                 deficit=tuple(max(0.0, d) for d in worst_deficit),
+                worst_movable=tuple(movable[worst]),
             )
         )
     return result

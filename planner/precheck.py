@@ -179,7 +179,9 @@ def nfvi_capacity(snapshot: Snapshot, options: PlanOptions) -> CheckItem:
     zones = zone_capacities(snapshot, options)
     missing = [m for z in zones for m in z.messages()]
     summary = "; ".join(
-        f"{z.az}: {z.spare_hosts('ram'):.1f} hosts' worth of free RAM" for z in zones
+        f"{z.az}: {z.spare_hosts('ram'):.1f} hosts' worth of free RAM, "
+        f"{z.needed_hosts('ram'):.1f} needed to drain {z.worst_host}"
+        for z in zones
     )
     if missing:
         return CheckItem(
