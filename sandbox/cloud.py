@@ -30,7 +30,7 @@ from nova.tests.functional import integrated_helpers
 
 from executor.port import VERSION_KEY_PREFIX
 from inventory.snapshot import ServiceState, ServiceStatus, Snapshot
-from sandbox import driver
+from sandbox import bus, driver
 from sandbox.driver import SETTINGS
 
 # Nova loads its driver as ``nova.virt.<compute_driver>``: give ours a name
@@ -41,20 +41,32 @@ LOG = logging.getLogger("sandbox")
 
 
 class _DownTime:
-    """How long nova waits for a heartbeat before it calls a service down.
+    """How long nova waits for a heartbeat before it calls a service down,
+    and whether heartbeats are being written at all.
 
     Nova's servicegroup driver copies ``service_down_time`` when it is
-    created; the sandbox needs to change it while running: a long one while
-    it boots hundreds of servers (heartbeats run late on a busy machine and
-    the scheduler would then refuse hosts), a short one afterwards so that a
-    dead compute is seen quickly.
+    created; the sandbox needs to change it while running. While it boots
+    hundreds of servers, heartbeats are paused and nothing is ever down
+    (each heartbeat is a database write that competes with the boots, and a
+    late one makes the scheduler refuse the host); afterwards heartbeats run
+    and a dead compute is seen within the short down time.
     """
 
     seconds = 300.0
+    paused = False
 
 
 servicegroup_db.DbDriver.service_down_time = property(
     lambda self: _DownTime.seconds, lambda self, value: None)
+_report_state = servicegroup_db.DbDriver._report_state
+
+
+def _report_state_unless_paused(self, service):
+    if not _DownTime.paused:
+        _report_state(self, service)
+
+
+servicegroup_db.DbDriver._report_state = _report_state_unless_paused
 
 
 # The package re-exports names that shadow its ``nova`` submodule.
@@ -77,6 +89,7 @@ class _ReadersFirstLock(nova_fixtures.ReaderWriterLock):
 
 
 nova_fixtures.ReaderWriterLock = _ReadersFirstLock
+bus.install()
 COMPUTE = "nova-compute"
 
 
@@ -88,7 +101,7 @@ class _NovaHarness(integrated_helpers.ProviderUsageBaseTestCase):
     """Nova's functional-test scaffolding, used as a long-lived cloud."""
 
     compute_driver = "escalator_sandbox.SandboxDriver"
-    service_down_time = 4
+    service_down_time = 8
 
     def runTest(self) -> None:  # testtools wants a test method to exist
         pass
@@ -100,7 +113,9 @@ class _NovaHarness(integrated_helpers.ProviderUsageBaseTestCase):
         # cells on every request is the costliest part of a boot here.
         self.flags(driver="nova.quota.NoopQuotaDriver", group="quota")
         # Read by the API when it starts: must be set before setUp.
-        self.flags(service_down_time=self.service_down_time, report_interval=1)
+        # A heartbeat is a database write: every 2 s is enough to see a
+        # dead compute within a down time of 6 s or more.
+        self.flags(service_down_time=self.service_down_time, report_interval=2)
         super().setUp()
         # Booting hundreds of servers at once queues the scheduler's calls
         # for a while; ``Sandbox.build`` shortens this once they are up.
@@ -163,7 +178,7 @@ class Sandbox:
 
     def build(self) -> None:
         """Create everything the seed inventory holds."""
-        _DownTime.seconds = 300.0
+        _DownTime.seconds, _DownTime.paused = 300.0, True
         self.start()
         _progress("nova and placement are up")
         self._create_flavors()
@@ -177,7 +192,7 @@ class Sandbox:
         _progress(f"booting {len(self.seed.servers)} servers")
         self._boot_servers([s.name for s in self.seed.servers])
         _progress("servers booted")
-        _DownTime.seconds = self.service_down_time
+        _DownTime.seconds, _DownTime.paused = self.service_down_time, False
         # Nova's default (30 min for long calls) would leave a request to a
         # dead compute hanging and the process deaf to SIGTERM meanwhile.
         self.harness.flags(rpc_response_timeout=self.rpc_timeout,

@@ -24,8 +24,8 @@ from inventory.snapshot import Snapshot
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 180
 # Short, so that a dying compute is seen soon; the heartbeat is every
-# second, so 5 s still tolerates a busy machine.
-SERVICE_DOWN_TIME_S = 5
+# 2 s, so 6 s still tolerates a busy machine.
+SERVICE_DOWN_TIME_S = 6
 
 
 @dataclass

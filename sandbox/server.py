@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clouds-yaml", default="var/clouds.yaml",
                         help="clouds.yaml to write (other entries are kept)")
     parser.add_argument("--cloud-name", default="sandbox")
-    parser.add_argument("--service-down-time", type=int, default=8,
+    parser.add_argument("--service-down-time", type=int, default=10,
                         help="seconds without a heartbeat before nova says a service is down")
     parser.add_argument("--live-migration-s", type=float, default=0.0,
                         help="extra seconds every live migration takes")
@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = Sandbox(seed, service_down_time=args.service_down_time,
                       live_migration_s=args.live_migration_s,
                       boot_workers=args.boot_workers, rpc_timeout=args.rpc_timeout)
+    # Stopped while building: nothing to serve, just leave (cleaning up).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: leave(128 + signum))
     # A build that takes this long is stuck: show where, to stderr.
     faulthandler.dump_traceback_later(args.build_timeout, exit=True)
     try:

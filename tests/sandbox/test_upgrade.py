@@ -16,7 +16,7 @@ def test_upgrade_goes_down_comes_back_and_reports_the_target_versions(sandbox):
     cloud = sandbox.cloud()
     assert cloud.host_versions("cmp3") == OLD
 
-    answer = sandbox.control("POST", "/hosts/cmp3/upgrade", {"down_s": 8})
+    answer = sandbox.control("POST", "/hosts/cmp3/upgrade", {"down_s": 12})
     assert answer == {"host": "cmp3", "versions": NEW}
 
     cloud.wait_for_service("cmp3", "down", timeout=30, interval=0.5)
