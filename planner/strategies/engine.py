@@ -368,14 +368,7 @@ class WaveBuilder:
         if not self.rules.explicit_targets:
             # Nova's scheduler as the validator models it: its filters, then
             # fewest soft-anti-affinity peers, most free RAM, name.
-            best, best_key = None, None
-            pool = self.hosts_of_az[az] if keep_az else state.hosts
-            for cand in pool:
-                if cand in in_wave or not state.can_host(server, source, cand, live):
-                    continue
-                key = (state.soft_conflicts(server, cand), -state.free_ram(cand), cand)
-                if best_key is None or key < best_key:
-                    best, best_key = cand, key
+            best = state.scheduler_pick(server, source, live, in_wave, az if keep_az else "")
             # Nova cannot be steered: if its pick would pair two members of
             # one VNF, use another action for this server.
             if best is not None and state.joins_own_vnf(server, best):

@@ -9,6 +9,7 @@ wave can be rolled back.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 
 from inventory.snapshot import GroupPolicy, Host, Server, Snapshot
@@ -46,16 +47,38 @@ class CloudState:
         self.vnf_of = {server: vnf.name for server, vnf in snapshot.vnf_of_server.items()}
         self.vnfs_on: dict[str, Counter[str]] = {name: Counter() for name in self.hosts}
         self._journal: list[tuple[str, str, str]] = []
+        # Hosts that take servers, by most free RAM first (the scheduler
+        # model's weigher), per zone and for the whole cloud (zone ""):
+        # lazy heaps of (-free RAM, name, version); stale versions are skipped.
+        self._version: dict[str, int] = {name: 0 for name in self.hosts}
+        self._heaps: dict[str, list[tuple[float, str, int]]] = {"": []}
+        self._heaps_ready = False
         for server in snapshot.servers:
             if server.host in self.hosts:
                 self._put(server, server.host)
+        for name in sorted(self.receives):
+            entry = (-self.free_ram(name), name, 0)
+            self._heaps[""].append(entry)
+            self._heaps.setdefault(self.hosts[name].az, []).append(entry)
+        for heap in self._heaps.values():
+            heapq.heapify(heap)
+        self._heaps_ready = True
 
     # -- bookkeeping -------------------------------------------------------
+    def _touch(self, host: str) -> None:
+        if not self._heaps_ready or host not in self.receives:
+            return
+        self._version[host] += 1
+        entry = (-self.free_ram(host), host, self._version[host])
+        heapq.heappush(self._heaps[""], entry)
+        heapq.heappush(self._heaps[self.hosts[host].az], entry)
+
     def _put(self, server: Server, host: str) -> None:
         need = demand(server)
         used = self.used[host]
         for i in range(3):
             used[i] += need[i]
+        self._touch(host)
         self.location[server.name] = host
         self.on_host[host][server.name] = None
         for g in self.anti_groups.get(server.name, ()):
@@ -70,6 +93,7 @@ class CloudState:
         used = self.used[host]
         for i in range(3):
             used[i] -= need[i]
+        self._touch(host)
         del self.on_host[host][server.name]
         for g in self.anti_groups.get(server.name, ()):
             self.groups_on[host][g] -= 1
@@ -131,6 +155,34 @@ class CloudState:
         """
         vnf = self.vnf_of.get(server.name)
         return vnf is not None and self.vnfs_on[host][vnf] > 0
+
+    def scheduler_pick(
+        self, server: Server, source: str, live: bool, excluded: set[str], zone: str
+    ) -> str | None:
+        """Nova's scheduler as modelled: pass the filters, then fewest
+        soft-anti-affinity peers, most free RAM, host name (``zone`` "" = any)."""
+        heap = self._heaps.get(zone, [])
+        popped: list[tuple[float, str, int]] = []
+        best: str | None = None
+        best_peers = 0
+        try:
+            while heap:
+                entry = heapq.heappop(heap)
+                if entry[2] != self._version[entry[1]]:
+                    continue  # superseded by a fresher entry
+                popped.append(entry)
+                cand = entry[1]
+                if cand in excluded or not self.can_host(server, source, cand, live):
+                    continue
+                peers = self.soft_conflicts(server, cand)
+                if peers == 0:
+                    return cand
+                if best is None or peers < best_peers:
+                    best, best_peers = cand, peers
+            return best
+        finally:
+            for entry in popped:
+                heapq.heappush(heap, entry)
 
     def can_host(self, server: Server, source: str, target: str, live: bool) -> bool:
         """Nova's filters for a destination (the wave's own exclusions aside)."""
