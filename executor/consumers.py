@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from executor.live import register_loop
 from executor.models import Execution, ExecutionEvent
 
 REPLAY_LIMIT = 5000
@@ -35,6 +36,7 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             after = 0
         self.group = f"execution-{self.execution_id}"
+        register_loop()
         # Join before reading the backlog: nothing published meanwhile is lost.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()

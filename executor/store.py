@@ -13,8 +13,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from escalator_site.progress import publish
 from executor.choices import StepState
+from executor.live import publish
 from executor.machine import StepRecord, Wanted
 from executor.models import Execution, ExecutionEvent
 from executor.models import StepRecord as StepRow
