@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,11 +22,13 @@ def free_port() -> int:
 class Postgres:
     """A cluster in ``root`` owned by the postgres user, trust auth, no fsync."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self) -> None:
+        # Its own folder under /tmp: pytest's are private to root, and the
+        # server runs as the postgres user.
+        root = Path(tempfile.mkdtemp(prefix="escalator-pg-"))
         self.root = root
         self.data = root / "data"
         self.port = free_port()
-        root.mkdir(parents=True, exist_ok=True)
         shutil.chown(root, "postgres", "postgres")
         self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres")
         self._as_postgres(
@@ -39,11 +42,16 @@ class Postgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/escalator"
 
     def _as_postgres(self, *argv) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *map(str, argv)], check=True,
-                       capture_output=True, cwd=self.root)
+        done = subprocess.run(["runuser", "-u", "postgres", "--", *map(str, argv)],
+                              capture_output=True, text=True, cwd=self.root)
+        if done.returncode:
+            raise RuntimeError(f"{argv[0]} failed: {done.stderr or done.stdout}")
 
     def stop(self) -> None:
-        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+        try:
+            self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Redis:
