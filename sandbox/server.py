@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds without a heartbeat before nova says a service is down")
     parser.add_argument("--live-migration-s", type=float, default=0.0,
                         help="extra seconds every live migration takes")
-    parser.add_argument("--boot-workers", type=int, default=8)
+    parser.add_argument("--boot-workers", type=int, default=4)
     parser.add_argument("--rpc-timeout", type=int, default=15,
                         help="seconds an RPC call (e.g. to a dead compute) may take once ready")
     parser.add_argument("--build-timeout", type=float, default=300.0,
@@ -76,6 +76,14 @@ def write_clouds_yaml(path: Path, name: str, port: int) -> None:
     tmp.replace(path)
 
 
+def _sweep_stale_scratch(parent: Path) -> None:
+    """Remove the scratch directories of sandboxes that were killed outright."""
+    for path in parent.glob("escalator-sandbox-*-*"):
+        pid = path.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -96,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         seed = small_cloud()
     # Nova's databases are SQLite files in the temp directory, synced on
     # every commit: on a RAM disk the cloud boots several times faster.
-    scratch = tempfile.mkdtemp(prefix="escalator-sandbox-",
-                               dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    ram_disk = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    _sweep_stale_scratch(Path(ram_disk or tempfile.gettempdir()))
+    scratch = tempfile.mkdtemp(prefix=f"escalator-sandbox-{os.getpid()}-", dir=ram_disk)
     tempfile.tempdir = scratch
     atexit.register(shutil.rmtree, scratch, True)
 

@@ -1,0 +1,75 @@
+"""Merging what OpenStack said with what only the operator knows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from inventory.discovery import merge
+from inventory.snapshot import Component
+from sandbox.seed import small_cloud
+
+
+def as_discovered(snapshot):
+    """What discovery returns for this cloud: no VNFs, no bandwidth, no memory profile."""
+    hosts = tuple(replace(h, nic_bandwidth_mibps=0.0) for h in snapshot.hosts)
+    servers = tuple(replace(s, memory_used_mib=0, dirty_rate_mibps=0.0, working_set_mib=0,
+                            uuid=f"uuid-{s.name}") for s in snapshot.servers)
+    return replace(snapshot, hosts=hosts, servers=servers, vnfs=(), openstack_cloud="lab")
+
+
+def test_the_overlay_fills_bandwidth_memory_profiles_and_vnfs():
+    seed = small_cloud()
+
+    merged = merge(as_discovered(seed), seed)
+
+    assert merged.notes == ()
+    assert merged.snapshot.vnfs == seed.vnfs
+    assert merged.snapshot.host_by_name["cmp1"].nic_bandwidth_mibps == 1200.0
+    fw_a = merged.snapshot.server_by_name["fw-a"]
+    assert (fw_a.memory_used_mib, fw_a.dirty_rate_mibps, fw_a.working_set_mib) == (1500, 40.0, 200)
+    assert merged.snapshot.openstack_cloud == "lab"
+
+
+def test_a_renamed_server_is_matched_by_uuid_and_keeps_its_vnf_role():
+    seed = small_cloud()
+    overlay = replace(seed, servers=tuple(replace(s, uuid=f"uuid-{s.name}") for s in seed.servers))
+    discovered = as_discovered(seed)
+    discovered = replace(discovered, servers=tuple(
+        replace(s, name="fw-a-new") if s.name == "fw-a" else s for s in discovered.servers))
+
+    merged = merge(discovered, overlay).snapshot
+
+    firewall = next(v for v in merged.vnfs if v.name == "firewall")
+    assert [m.server for m in firewall.members] == ["fw-a-new", "fw-b"]
+    assert merged.server_by_name["fw-a-new"].dirty_rate_mibps == 40.0
+
+
+def test_vanished_servers_leave_their_vnf_and_are_noted():
+    seed = small_cloud()
+    discovered = as_discovered(seed)
+    discovered = replace(discovered, servers=tuple(
+        s for s in discovered.servers if s.name not in ("lb-2", "lb-3")))
+
+    merged = merge(discovered, seed)
+
+    pool = next(v for v in merged.snapshot.vnfs if v.name == "loadbalancer")
+    assert [m.server for m in pool.members] == ["lb-1"]
+    assert (pool.max_impacted, pool.required_members) == (1, 1)
+    assert merged.notes == ("vnf loadbalancer: member lb-2 is gone from the cloud",
+                            "vnf loadbalancer: member lb-3 is gone from the cloud")
+
+
+def test_discovered_versions_win_and_missing_ones_are_kept():
+    seed = small_cloud()
+    discovered = as_discovered(seed)
+    upgraded = (Component("os", "22.4.1"),)
+    discovered = replace(discovered, hosts=tuple(
+        replace(h, components=upgraded) if h.name == "cmp1"
+        else replace(h, components=()) if h.name == "cmp2" else h
+        for h in discovered.hosts))
+
+    merged = merge(discovered, seed)
+
+    assert merged.snapshot.host_by_name["cmp1"].components == upgraded
+    assert merged.snapshot.host_by_name["cmp2"].components == seed.host_by_name["cmp2"].components
+    assert merged.notes == ("host cmp2: the cloud publishes no versions, kept the known ones",)
