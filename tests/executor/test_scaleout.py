@@ -89,7 +89,7 @@ def manage(env, *argv: str) -> str:
     done = subprocess.run([sys.executable, "manage.py", *argv], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.strip()
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
 def start_worker(env, log_path: Path) -> subprocess.Popen:
@@ -129,7 +129,7 @@ def test_an_execution_through_redis_celery_and_postgresql(stack, sandbox, tmp_pa
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "shell", "-c", SETUP)
     cloud = sandbox.cloud()
-    baseline = max(int(m.id) for m in cloud.migrations())
+    baseline = max((int(m.id) for m in cloud.migrations()), default=0)
     worker = start_worker(env, tmp_path / "celery.log")
     try:
         async def scenario():
