@@ -13,6 +13,7 @@ server's soft-anti-affinity groups, most free RAM, host name).
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -118,8 +119,17 @@ class _Replay:
         self.where = {s.name: s.host for s in snapshot.servers}
         self.used: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         self.residents: dict[str, set[str]] = defaultdict(set)
+        # The scheduler model visits hosts by most free RAM: a lazy heap per
+        # zone ("" for the whole cloud) of (-free RAM, name, stamp), where an
+        # entry whose stamp is not the host's latest is outdated.
+        self._stamp: Counter[str] = Counter()
+        self._by_free: dict[str, list[tuple[float, str, int]]] = defaultdict(list)
+        self._tracking = False
         for s in snapshot.servers:
             self._add_load(s.name, s.host)
+        self._tracking = True
+        for h in snapshot.hosts:
+            self._restamp(h.name)
         self.versions = {h.name: dict(h.versions) for h in snapshot.hosts}
         self.hard_groups: dict[str, list[tuple[str, set[str]]]] = defaultdict(list)
         self.soft_groups: dict[str, list[set[str]]] = defaultdict(list)
@@ -131,12 +141,20 @@ class _Replay:
                 elif g.policy == GroupPolicy.SOFT_ANTI_AFFINITY:
                     self.soft_groups[m].append(members)
         self.vnf_of = {m.server: (v, m.role) for v in snapshot.vnfs for m in v.members}
-        self._zone_hosts: dict[str, list[Any]] = defaultdict(list)
-        for h in snapshot.hosts:
-            self._zone_hosts[h.az].append(h)
 
     def add(self, rule: str, message: str, **where: Any) -> None:
         self.violations.append(Violation(rule=rule, message=message, **where))
+
+    def _restamp(self, host: str) -> None:
+        h = self.hosts.get(host)
+        if not self._tracking or h is None:
+            return
+        if h.service_status != ServiceStatus.ENABLED or h.service_state != ServiceState.UP:
+            return
+        self._stamp[host] += 1
+        entry = (-(h.ram_capacity_mib - self.used[host][1]), host, self._stamp[host])
+        heapq.heappush(self._by_free[h.az], entry)
+        heapq.heappush(self._by_free[""], entry)
 
     def _add_load(self, server: str, host: str) -> None:
         s = self.servers[server]
@@ -145,6 +163,7 @@ class _Replay:
         load[1] += s.ram_mib
         load[2] += s.disk_gib
         self.residents[host].add(server)
+        self._restamp(host)
 
     def _remove_load(self, server: str, host: str) -> None:
         s = self.servers[server]
@@ -153,6 +172,7 @@ class _Replay:
         load[1] -= s.ram_mib
         load[2] -= s.disk_gib
         self.residents[host].discard(server)
+        self._restamp(host)
 
     # -- the replay ----------------------------------------------------------
     def run(self) -> None:
@@ -420,12 +440,17 @@ class _Replay:
 
     def _schedule(self, name: str, host: str, live: bool, upgrading: set[str]) -> str | None:
         server = self.servers[name]
-        best: tuple[Any, ...] | None = None
-        pool = self._zone_hosts.get(self.hosts[host].az, ()) if self.options.keep_az else self.snap.hosts
-        for cand in pool:
+        heap = self._by_free[self.hosts[host].az if self.options.keep_az else ""]
+        seen: list[tuple[float, str, int]] = []
+        chosen: str | None = None
+        chosen_peers = 0
+        while heap:
+            entry = heapq.heappop(heap)
+            if entry[2] != self._stamp[entry[1]]:
+                continue  # outdated: a newer entry holds this host's free RAM
+            seen.append(entry)
+            cand = self.hosts[entry[1]]
             if cand.name == host or cand.name in upgrading:
-                continue
-            if cand.service_status != ServiceStatus.ENABLED or cand.service_state != ServiceState.UP:
                 continue
             load = self.used[cand.name]
             if (
@@ -442,10 +467,13 @@ class _Replay:
                 if any(c in dst_v and _older(dst_v[c], v) for c, v in src_v.items()):
                     continue
             peers = sum(m in residents for members in self.soft_groups.get(name, ()) for m in members)
-            key = (peers, -(cand.ram_capacity_mib - load[1]), cand.name)
-            if best is None or key < best:
-                best = key
-        return None if best is None else best[2]
+            if chosen is None or peers < chosen_peers:
+                chosen, chosen_peers = cand.name, peers
+            if peers == 0:
+                break
+        for entry in seen:
+            heapq.heappush(heap, entry)
+        return chosen
 
     def _upgrade(self, name: str) -> None:
         versions = self.versions[name]
