@@ -113,9 +113,10 @@ class _NovaHarness(integrated_helpers.ProviderUsageBaseTestCase):
         # cells on every request is the costliest part of a boot here.
         self.flags(driver="nova.quota.NoopQuotaDriver", group="quota")
         # Read by the API when it starts: must be set before setUp.
-        # A heartbeat is a database write: every 2 s is enough to see a
-        # dead compute within a down time of 6 s or more.
-        self.flags(service_down_time=self.service_down_time, report_interval=2)
+        # A heartbeat is a database write: every 2 s when the down time
+        # leaves room for a late one, every second for short down times.
+        report = max(1, min(2, self.service_down_time // 4))
+        self.flags(service_down_time=self.service_down_time, report_interval=report)
         super().setUp()
         # Booting hundreds of servers at once queues the scheduler's calls
         # for a while; ``Sandbox.build`` shortens this once they are up.
@@ -148,7 +149,7 @@ def versions_aggregate_name(versions: Mapping[str, str]) -> str:
 class Sandbox:
     """A running sandbox cloud and the operations of its control endpoint."""
 
-    def __init__(self, seed: Snapshot, *, service_down_time: int = 4,
+    def __init__(self, seed: Snapshot, *, service_down_time: int = 10,
                  live_migration_s: float = 0.0, boot_workers: int = 4,
                  rpc_timeout: int = 15) -> None:
         self.seed = seed
@@ -158,6 +159,7 @@ class Sandbox:
         SETTINGS.live_migration_s = live_migration_s
         self.faults = SETTINGS.faults
         self.service_down_time = float(service_down_time)
+        _NovaHarness.service_down_time = service_down_time
         self.harness = _NovaHarness("runTest")
         self.api: Any = None
         self.project_id = ""

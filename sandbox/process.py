@@ -23,9 +23,10 @@ from inventory.snapshot import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 180
-# Short, so that a dying compute is seen soon; the heartbeat is every
-# 2 s, so 6 s still tolerates a busy machine.
-SERVICE_DOWN_TIME_S = 6
+# Short, so that a dying compute is seen soon (heartbeats are then every
+# second, so late ones are tolerated). Executor tests rely on this value
+# (tests/executor/helpers.py SETTLE_S).
+SERVICE_DOWN_TIME_S = 5
 
 
 @dataclass
@@ -91,7 +92,10 @@ def start_sandbox(workdir: Path, seed: Snapshot, *, extra_args: tuple[str, ...] 
     while not any(line.startswith("READY") for line in ready):
         if proc.poll() is not None or time.monotonic() > deadline:
             stop_sandbox(proc)
-            tail = (workdir / "sandbox.log").read_text()[-3000:]
+            log = (workdir / "sandbox.log").read_text()
+            # The progress lines say how far it got; the tail says why it stopped.
+            progress = [line for line in log.splitlines() if line.startswith("sandbox:")]
+            tail = "\n".join(progress[-3:]) + "\n...\n" + log[-3000:]
             raise RuntimeError(f"the sandbox did not become ready:\n{tail}")
         time.sleep(0.1)
     line = next(line for line in ready if line.startswith("READY"))

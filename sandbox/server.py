@@ -51,8 +51,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--boot-workers", type=int, default=4)
     parser.add_argument("--rpc-timeout", type=int, default=15,
                         help="seconds an RPC call (e.g. to a dead compute) may take once ready")
-    parser.add_argument("--build-timeout", type=float, default=300.0,
-                        help="give up (printing every thread's stack) after this many seconds")
+    parser.add_argument("--build-timeout", type=float, default=0.0,
+                        help="give up (printing every thread's stack) after this many seconds; "
+                        "0: 120 s plus 3 s per server")
     return parser.parse_args(argv)
 
 
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: leave(128 + signum))
     # A build that takes this long is stuck: show where, to stderr.
-    faulthandler.dump_traceback_later(args.build_timeout, exit=True)
+    faulthandler.dump_traceback_later(
+        args.build_timeout or 120 + 3 * len(seed.servers), exit=True)
     try:
         sandbox.build()
         faulthandler.cancel_dump_traceback_later()
