@@ -17,6 +17,7 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import semver
@@ -87,6 +88,7 @@ class ValidationReport:
         }
 
 
+@lru_cache(maxsize=4096)
 def _version(text: str) -> semver.Version | None:
     try:
         return semver.Version.parse(text, optional_minor_and_patch=True)
@@ -94,6 +96,7 @@ def _version(text: str) -> semver.Version | None:
         return None
 
 
+@lru_cache(maxsize=65536)
 def _older(a: str, b: str) -> bool:
     """True when version ``a`` is strictly older than ``b``."""
     va, vb = _version(a), _version(b)
@@ -125,6 +128,10 @@ class _Replay:
         self._stamp: Counter[str] = Counter()
         self._by_free: dict[str, list[tuple[float, str, int]]] = defaultdict(list)
         self._tracking = False
+        self._sizes = {
+            "az": Counter(h.az for h in snapshot.hosts),
+            "aggregate": Counter(a for h in snapshot.hosts for a in h.aggregates),
+        }
         for s in snapshot.servers:
             self._add_load(s.name, s.host)
         self._tracking = True
@@ -141,6 +148,7 @@ class _Replay:
                 elif g.policy == GroupPolicy.SOFT_ANTI_AFFINITY:
                     self.soft_groups[m].append(members)
         self.vnf_of = {m.server: (v, m.role) for v in snapshot.vnfs for m in v.members}
+        self.vnf_by_name = {v.name: v for v in snapshot.vnfs}
 
     def add(self, rule: str, message: str, **where: Any) -> None:
         self.violations.append(Violation(rule=rule, message=message, **where))
@@ -230,7 +238,7 @@ class _Replay:
             ("aggregate", opts.aggregate_share, lambda h: h.aggregates, "aggregate"),
         ):
             out = Counter(k for h in known for k in keys_of(h))
-            size = Counter(k for h in self.snap.hosts for k in keys_of(h))
+            size = self._sizes[population]
             for key, n in sorted(out.items()):
                 limit = max(1, int(share * size[key]))
                 if n > limit:
@@ -249,9 +257,8 @@ class _Replay:
                 if server in self.vnf_of and self.servers[server].status != "SHUTOFF":
                     vnf, role = self.vnf_of[server]
                     down[vnf.name].append((server, role))
-        vnfs = {v.name: v for v in self.snap.vnfs}
         for name, members in sorted(down.items()):
-            vnf = vnfs[name]
+            vnf = self.vnf_by_name[name]
             servers = ", ".join(s for s, _ in members)
             if len(members) > vnf.max_impacted:
                 self.add(
