@@ -33,10 +33,14 @@ def execution_list(request):
 @login_required
 def execution_detail(request, pk: int):
     execution = get_object_or_404(Execution.objects.select_related("plan", "started_by"), pk=pk)
+    # The log shown and the number the websocket continues after must agree:
+    # read the events first, and ask for what came after the newest of them.
+    events = list(execution.events.select_related("actor").order_by("-seq")[:300])
     data = report(execution)
     steps = {s.key: s for s in execution.steps.all()}
     page = {
-        "id": execution.pk, "state": execution.state, "last_seq": execution.last_seq,
+        "id": execution.pk, "state": execution.state,
+        "last_seq": events[0].seq if events else 0,
         "steps": [{**line, "label": _label(steps[line["key"]])} for line in data["steps"]],
         "started": execution.started.timestamp() if execution.started else None,
         "origin": min((s.started_at for s in steps.values() if s.started_at), default=None),
@@ -46,7 +50,7 @@ def execution_detail(request, pk: int):
         hosts.setdefault(step.host, []).append(step)
     return render(request, "executor/execution_detail.html", {
         "execution": execution, "hosts": hosts, "steps": list(steps.values()),
-        "events": execution.events.select_related("actor").order_by("-seq")[:300],
+        "events": events,
         "report": data, "page": page, "can_execute": roles.can_execute(request.user)})
 
 
