@@ -1,9 +1,8 @@
 """The bridge from plans to the simulator: Monte Carlo figures and a scorer.
 
 Pure (the simulator is a pure core too). The plan's duration is taken as
-the end of its last wave: ``RunResult.duration_s`` is the simulation clock
-at the end of the run, which can include idle time after the plan when
-stale timers are left in SimPy's queue.
+the end of its last wave, which does not depend on how the simulator ends
+its clock (an early simulator version counted idle timers after the plan).
 """
 
 from __future__ import annotations
