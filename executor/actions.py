@@ -70,13 +70,26 @@ class Policy:
 class StepContext(Protocol):
     """What a step handler may use: the cloud, the hooks, its own durable notes."""
 
-    cloud: CloudPort
-    vnf_manager: VnfManager
-    upgrade_driver: UpgradeDriver
-    policy: Policy
-    plan_label: str
-    target_versions: Mapping[str, str]
-    data: dict[str, Any]
+    @property
+    def cloud(self) -> CloudPort: ...
+
+    @property
+    def vnf_manager(self) -> VnfManager: ...
+
+    @property
+    def upgrade_driver(self) -> UpgradeDriver: ...
+
+    @property
+    def policy(self) -> Policy: ...
+
+    @property
+    def plan_label(self) -> str: ...
+
+    @property
+    def target_versions(self) -> Mapping[str, str]: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
 
     def save(self) -> None: ...
 

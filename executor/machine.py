@@ -24,6 +24,7 @@ in-memory one.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -244,7 +245,7 @@ class Machine:
             ((host, steps),) = hosts.items()
             work(host, steps)
             return [results[host]]
-        threads = [threading.Thread(target=self.thread_wrapper(lambda h=h, s=s: work(h, s)),
+        threads = [threading.Thread(target=self.thread_wrapper(functools.partial(work, h, s)),
                                     name=f"exec-{h}", daemon=True) for h, s in hosts.items()]
         for thread in threads:
             thread.start()
