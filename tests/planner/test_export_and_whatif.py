@@ -124,3 +124,16 @@ def test_precheck_command_on_a_file_exits_by_its_verdict(demo_file, tmp_path, ca
     assert caught.value.returncode == 1
     out = capsys.readouterr().out
     assert f"FAIL  No server in ERROR\n      1 server(s) in ERROR: {broken['servers'][0]['name']}" in out
+
+
+@pytest.mark.django_db
+def test_precheck_command_reads_the_stored_inventory(demo_file, capsys):
+    from inventory.services import import_file
+
+    import_file(demo_file)
+    call_command("precheck", "--json")
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True
+    assert [i["id"] for i in data["items"]][:2] == ["health.services-up", "health.services-enabled"]
+    with pytest.raises(CommandError, match="No cloud named 'nowhere'"):
+        call_command("precheck", "--cloud", "nowhere")
