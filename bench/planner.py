@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from inventory.demo import generate, wave_hosts  # noqa: E402
 from planner.lowerbound import lower_bound  # noqa: E402
 from planner.options import PlanOptions  # noqa: E402
-from planner.simulation import simulate_runs  # noqa: E402
+from planner.simulation import simulate_runs, simulator_scorer  # noqa: E402
 from planner.strategies import make_plan  # noqa: E402
 from planner.timing import timings_from  # noqa: E402
 from planner.validator import resolve_targets, validate  # noqa: E402
@@ -50,7 +50,13 @@ def run_cloud(hosts: int, seed: int, strategies: list[str], runs: int, budget: f
     out: dict = {"lower_bound_s": bound.value, "strategies": {}}
     for name in strategies:
         started = time.perf_counter()
-        plan = make_plan(name, snapshot, options, timings=timings)
+        plan = make_plan(
+            name,
+            snapshot,
+            options,
+            timings=timings,
+            final_scorer=simulator_scorer(snapshot, params, seeds=(seed,)),
+        )
         planning_s = time.perf_counter() - started
         report = validate(snapshot, plan)
         figures = simulate_runs(snapshot, resolve_targets(snapshot, plan), params, runs, seed)

@@ -17,7 +17,7 @@ from planner.errors import NoPlanError
 from planner.lowerbound import LowerBound, lower_bound
 from planner.options import PlanOptions
 from planner.plan import MOVING_ACTIONS, Plan
-from planner.simulation import SimFigures, simulate_runs
+from planner.simulation import SimFigures, simulate_runs, simulator_scorer
 from planner.strategies import make_plan
 from planner.timing import timings_from
 from planner.validator import ValidationReport, resolve_targets, validate
@@ -113,7 +113,13 @@ def compare(
             progress(f"planning with {name}")
         started = time.perf_counter()
         try:
-            plan = make_plan(name, snapshot, options, timings=timings)
+            plan = make_plan(
+                name,
+                snapshot,
+                options,
+                timings=timings,
+                final_scorer=simulator_scorer(snapshot, params, seeds=(seed,)),
+            )
         except NoPlanError as exc:
             results.append(
                 StrategyResult(name, time.perf_counter() - started, error=list(exc.reasons))

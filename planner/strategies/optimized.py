@@ -25,8 +25,10 @@ from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
 from planner.timing import Timings, default_timings
 
 Scorer = Callable[[Plan], float]
-# Candidates kept for the final re-ranking.
+# Candidates kept for the final re-ranking, and the share of the time
+# budget the search itself may use when there is a final scorer.
 FINALISTS = 5
+FINAL_SHARE_OF_BUDGET = 0.7
 
 
 def moved_twice(plan: Plan) -> int:
@@ -135,7 +137,10 @@ def optimized(
     the best few at the end.
     """
     timings = timings or default_timings()
-    deadline = time.monotonic() + options.time_budget_s
+    started = time.monotonic()
+    deadline = started + options.time_budget_s
+    # With a final scorer (the simulator), the search leaves it a share of the budget.
+    search_deadline = started + options.time_budget_s * (FINAL_SHARE_OF_BUDGET if final_scorer else 1.0)
     builder = WaveBuilder(
         snapshot,
         options,
@@ -180,7 +185,7 @@ def optimized(
         assert failure is not None
         raise failure
     rng = random.Random(options.seed)
-    while time.monotonic() < deadline and len(best[1]) > 1:
+    while time.monotonic() < search_deadline and len(best[1]) > 1:
         order = _perturb(best[1], best[2], rng)
         try:
             plan = builder.build(order, "optimized")
@@ -190,7 +195,13 @@ def optimized(
         remember(score, plan)
         if score <= best[0]:
             best = (score, order, plan)
-    if final_scorer is not None and len(finalists) > 1:
-        return min(finalists.items(), key=lambda item: (final_scorer(item[1]), item[0]))[1]
-    return best[2]
+    if final_scorer is None or len(finalists) < 2:
+        return best[2]
+    # Re-rank the finalists, best first, while the budget lasts (two at least).
+    judged: list[tuple[float, tuple[float, int, float], Plan]] = []
+    for score, plan in sorted(finalists.items(), key=lambda item: item[0]):
+        if len(judged) >= 2 and time.monotonic() >= deadline:
+            break
+        judged.append((final_scorer(plan), score, plan))
+    return min(judged, key=lambda item: (item[0], item[1]))[2]
 
