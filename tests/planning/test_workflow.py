@@ -44,7 +44,14 @@ def test_story_from_draft_to_approved(lab_cloud, role_users, inline_tasks,
     assert plan.state == PlanState.SIMULATED
 
     services.submit_plan(plan, planner, "ready")
-    with pytest.raises(services.NotAllowed, match="author"):
+    with pytest.raises(services.NotAllowed, match="role does not allow"):
+        services.approve_plan(plan, planner)
+    # Even holding the approver role, the author cannot approve their own plan.
+    from django.contrib.auth.models import Group
+
+    planner.groups.add(Group.objects.get(name="approver"))
+    del planner._escalator_roles
+    with pytest.raises(services.NotAllowed, match="author of a plan cannot approve"):
         services.approve_plan(plan, planner)
     plan.refresh_from_db()
     assert plan.state == PlanState.SUBMITTED
