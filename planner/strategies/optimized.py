@@ -28,7 +28,7 @@ Scorer = Callable[[Plan], float]
 # Candidates kept for the final re-ranking, and the share of the time
 # budget the search itself may use when there is a final scorer.
 FINALISTS = 5
-FINAL_SHARE_OF_BUDGET = 0.7
+FINAL_SHARE_OF_BUDGET = 0.8
 
 
 def moved_twice(plan: Plan) -> int:
@@ -197,11 +197,15 @@ def optimized(
             best = (score, order, plan)
     if final_scorer is None or len(finalists) < 2:
         return best[2]
-    # Re-rank the finalists, best first, while the budget lasts (two at least).
+    # Re-rank the finalists, best first, while the budget lasts: a finalist
+    # is only judged against one already judged (two at least, or none).
     judged: list[tuple[float, tuple[float, int, float], Plan]] = []
-    for score, plan in sorted(finalists.items(), key=lambda item: item[0]):
-        if len(judged) >= 2 and time.monotonic() >= deadline:
+    ranked = sorted(finalists.items(), key=lambda item: item[0])
+    for score, plan in ranked:
+        if time.monotonic() >= deadline and len(judged) != 1:
             break
         judged.append((final_scorer(plan), score, plan))
+    if not judged:
+        return best[2]
     return min(judged, key=lambda item: (item[0], item[1]))[2]
 
