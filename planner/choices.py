@@ -2,6 +2,8 @@ from django.db import models
 
 
 class PlanState(models.TextChoices):
+    PLANNING = "planning", "Planning"
+    FAILED = "failed", "No plan possible"
     DRAFT = "draft", "Draft"
     SIMULATED = "simulated", "Simulated"
     SUBMITTED = "submitted", "Submitted"

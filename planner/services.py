@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from escalator_site.jobs import submit as submit_job
 from inventory import models as inventory_models
-from inventory.services import load_snapshot
+from inventory.services import get_cloud, load_snapshot
 from planner import roles
 from planner.choices import PlanState
 from planner.errors import NoPlanError
@@ -24,8 +24,8 @@ from planner.export import plan_from_dict, plan_to_dict
 from planner.lowerbound import lower_bound
 from planner.models import Plan, PlanEvent, Simulation
 from planner.options import PlanOptions
-from planner.strategies import make_plan
-from planner.tasks import simulate_task
+from planner.strategies import STRATEGIES, make_plan
+from planner.tasks import plan_task, simulate_task
 from planner.validator import validate
 
 
@@ -75,46 +75,83 @@ def _require(allowed: bool, what: str) -> None:
 
 
 def create_plan(user, strategy: str, options: dict[str, Any] | None = None,
-                name: str = "", cloud: str | None = None) -> Plan:
-    """Plan the stored inventory with a strategy, validate it and store it as a draft."""
+                name: str = "", cloud: str | None = None, background: bool = False) -> Plan:
+    """Plan the stored inventory with a strategy, validate it and store it as a draft.
+
+    Bad options or an unknown strategy are refused at once. With ``background``
+    the plan is stored as ``planning`` and computed by a task (the optimized
+    search takes seconds): pages and the API never plan inside the request.
+    """
     _require(roles.can_plan(user), "create plans")
-    snapshot = load_snapshot(cloud)
+    if strategy not in STRATEGIES:
+        strategy = strategy.replace("_", "-")  # the command-line habit
+    if strategy not in STRATEGIES:
+        raise WorkflowError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
     try:
         plan_options = PlanOptions.from_dict(options or {})
     except (ValueError, TypeError) as exc:
         raise WorkflowError(f"Options: {exc}") from exc
-    try:
-        pure = make_plan(strategy, snapshot, plan_options)
-    except NoPlanError as exc:
-        raise WorkflowError(f"No {strategy} plan is possible: {exc}") from exc
-    except KeyError as exc:
-        raise WorkflowError(str(exc.args[0]) if exc.args else str(exc)) from exc
-    content = plan_to_dict(pure, snapshot)
-    report = validate(snapshot, pure)
-    bound = lower_bound(snapshot, plan_options)
+    cloud_row = get_cloud(cloud)
     with transaction.atomic():
         plan = Plan.objects.create(
-            cloud=inventory_models.Cloud.objects.get(name=snapshot.cloud),
+            cloud=cloud_row,
             name=name or f"{strategy} {timezone.now():%Y-%m-%d %H:%M}",
             strategy=strategy,
             options=plan_options.to_dict(),
-            target_release=snapshot.target.name,
-            content=content,
-            content_hash=content_hash(content),
-            validation=report.to_dict(),
-            lower_bound_s=bound.value,
+            target_release=cloud_row.target_release,
+            content={},
+            content_hash="",
+            state=PlanState.PLANNING,
             author=user,
         )
-        _audit(plan, user, "created", "", PlanState.DRAFT,
-               f"{strategy}: {len(pure.waves)} waves, {report.migrations} migrations")
+        _audit(plan, user, "requested", "", PlanState.PLANNING, strategy)
+        if background:
+            transaction.on_commit(lambda: submit_job(plan_task, plan.pk))
+    if not background:
+        compute_plan(plan.pk)
+        plan.refresh_from_db()
+        if plan.state == PlanState.FAILED:
+            raise WorkflowError(plan.validation.get("error", "No plan is possible."))
     return plan
+
+
+def compute_plan(plan_id: int) -> None:
+    """Plan a ``planning`` row: a draft with its content, or failed with the reason."""
+    plan = Plan.objects.select_related("cloud", "author").get(pk=plan_id)
+    if plan.state != PlanState.PLANNING:
+        return
+    snapshot = load_snapshot(plan.cloud)
+    options = PlanOptions.from_dict(plan.options)
+    try:
+        pure = make_plan(plan.strategy, snapshot, options)
+    except NoPlanError as exc:
+        error = f"No {plan.strategy} plan is possible: {exc}"
+        _finish_planning(plan, PlanState.FAILED, {}, {"ok": False, "error": error}, None, error)
+        return
+    content = plan_to_dict(pure, snapshot)
+    report = validate(snapshot, pure)
+    bound = lower_bound(snapshot, options)
+    _finish_planning(plan, PlanState.DRAFT, content, report.to_dict(), bound.value,
+                     f"{plan.strategy}: {len(pure.waves)} waves, {report.migrations} migrations")
+
+
+def _finish_planning(plan: Plan, state: str, content: dict, validation: dict,
+                     bound: float | None, comment: str) -> None:
+    with transaction.atomic():
+        updated = Plan.objects.filter(pk=plan.pk, state=PlanState.PLANNING).update(
+            state=state, content=content, content_hash=content_hash(content) if content else "",
+            validation=validation, lower_bound_s=bound, updated=timezone.now(),
+        )
+        if updated == 1:
+            plan.refresh_from_db()
+            _audit(plan, plan.author, "created" if state == PlanState.DRAFT else "failed",
+                   PlanState.PLANNING, state, comment)
 
 
 def change_content(plan: Plan, user, content: dict[str, Any], comment: str = "") -> Plan:
     """Replace a plan's waves and actions; revalidate; any approval is void (back to draft)."""
     _require(roles.can_plan(user), "change plans")
-    if plan.state in (PlanState.EXECUTING, PlanState.EXECUTED):
-        raise WorkflowError(f"A plan that is {plan.state} cannot change.")
+    _check_changeable(plan)
     snapshot = load_snapshot(plan.cloud)
     try:
         pure = plan_from_dict(content)
@@ -140,8 +177,16 @@ def change_content(plan: Plan, user, content: dict[str, Any], comment: str = "")
     return plan
 
 
+def _check_changeable(plan: Plan) -> None:
+    if plan.state not in (PlanState.DRAFT, PlanState.SIMULATED, PlanState.SUBMITTED,
+                          PlanState.APPROVED, PlanState.REJECTED):
+        raise WorkflowError(f"A plan that is {plan.state} cannot change.")
+
+
 def move_host(plan: Plan, user, host: str, wave: int) -> Plan:
     """Move one host to another wave (1-based; one past the last makes a new wave)."""
+    _require(roles.can_plan(user), "change plans")
+    _check_changeable(plan)
     content = json.loads(json.dumps(plan.content))
     waves = content["waves"]
     step = None

@@ -38,6 +38,13 @@ def _sample(run) -> dict:
     return data
 
 
+@background("planner.plan")
+def plan_task(plan_id: int) -> None:
+    from planner.services import compute_plan
+
+    compute_plan(plan_id)
+
+
 @background("planner.simulate")
 def simulate_task(simulation_id: int) -> None:
     run_simulation(simulation_id)

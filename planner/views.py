@@ -59,12 +59,12 @@ def plan_new(request):
         try:
             plan = services.create_plan(
                 request.user, form.cleaned_data["strategy"], form.options(),
-                name=form.cleaned_data["name"],
+                name=form.cleaned_data["name"], background=True,
             )
         except services.WorkflowError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Plan {plan.name} created: simulate it next.")
+            messages.success(request, f"Planning {plan.name}: simulate it once it is a draft.")
             return redirect(plan)
     return render(request, "planner/plan_new.html", {
         "form": form, "cloud": cloud,

@@ -42,15 +42,16 @@ class PlanViewSet(
             queryset = queryset.prefetch_related("events__actor")
         return queryset
 
-    @extend_schema(request=s.PlanCreateSerializer, responses={201: s.PlanSerializer})
+    @extend_schema(request=s.PlanCreateSerializer, responses={202: s.PlanSerializer})
     def create(self, request, *args, **kwargs):
+        """Start planning: the plan is ``planning`` until the task makes it a draft."""
         body = s.PlanCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            plan = services.create_plan(request.user, **body.validated_data)
+            plan = services.create_plan(request.user, background=True, **body.validated_data)
         except (services.WorkflowError, CloudNotFound) as exc:
             return _refusal(exc)
-        return Response(s.PlanSerializer(plan, context={"request": request}).data, status=201)
+        return Response(s.PlanSerializer(plan, context={"request": request}).data, status=202)
 
     @extend_schema(request=s.PlanContentSerializer, responses={200: s.PlanDetailSerializer})
     @action(detail=True, methods=["put"], url_path="content")

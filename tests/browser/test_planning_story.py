@@ -34,7 +34,8 @@ def _build(page, site, name, strategy, hosts_per_wave):
     page.select_option("select[name=strategy]", strategy)
     page.fill("input[name=hosts_per_wave]", str(hosts_per_wave))
     page.click("#plan-builder button[type=submit]")
-    page.wait_for_selector("#plan-state")
+    # Planning runs in the background; the page refreshes until the draft is there.
+    page.wait_for_selector("#simulate-form", timeout=60_000)
     assert page.inner_text("#plan-state") == "Draft"
     return page.url
 
@@ -137,6 +138,6 @@ def test_planner_builds_compares_submits_and_an_approver_approves(
     assert page.inner_text("#plan-state") == "Draft"
     log = page.locator("#audit-log tbody tr").all_inner_texts()
     assert [line.split("\t")[2] for line in log] == [
-        "created", "simulated", "submitted", "approved", "changed"]
+        "requested", "created", "simulated", "submitted", "approved", "changed"]
     assert "approval withdrawn" in log[-1]
     assert serial_url != parallel_url

@@ -41,7 +41,7 @@ def _moved(plan):
 
 CASES = {
     # endpoint: (state of the plan, expected status per role)
-    "create": (None, {"viewer": 403, "planner": 201, "approver": 403, "admin": 201}),
+    "create": (None, {"viewer": 403, "planner": 202, "approver": 403, "admin": 202}),
     "content": ("draft", {"viewer": 403, "planner": 200, "approver": 403, "admin": 200}),
     "simulate": ("draft", {"viewer": 403, "planner": 202, "approver": 403, "admin": 202}),
     "submit": ("simulated", {"viewer": 403, "planner": 200, "approver": 403, "admin": 200}),
@@ -82,7 +82,8 @@ def test_everyone_signed_in_reads_plans_and_exports(lab_cloud, role_users, plan_
     plan = plan_in("draft")
     client = _client(role_users, "viewer")
     assert client.get("/api/plans/").json()["count"] == 1
-    assert client.get(f"/api/plans/{plan.pk}/").json()["events"][0]["action"] == "created"
+    events = client.get(f"/api/plans/{plan.pk}/").json()["events"]
+    assert [e["action"] for e in events] == ["requested", "created"]
     csv = client.get(f"/api/plans/{plan.pk}/export/?as=csv")
     assert csv.status_code == 200
     assert csv.content.decode().splitlines()[0] == "wave,host,order,server,action,source,target"

@@ -61,6 +61,7 @@ def test_story_from_draft_to_approved(lab_cloud, role_users, inline_tasks,
     assert plan.approved_hash == plan.content_hash
     assert services.is_approved_as_is(plan)
     assert [(e.action, e.actor.username if e.actor else None, e.to_state) for e in plan.events.all()] == [
+        ("requested", "planner-1", "planning"),
         ("created", "planner-1", "draft"),
         ("simulated", "planner-1", "simulated"),
         ("submitted", "planner-1", "submitted"),
@@ -146,3 +147,27 @@ def test_simulation_of_a_changed_plan_fails_and_says_why(
     simulation.refresh_from_db()
     assert simulation.state == "failed"
     assert "the plan changed" in simulation.error
+
+
+def test_planning_in_the_background_and_a_plan_that_cannot_be(
+    lab_cloud, role_users, django_capture_on_commit_callbacks, settings
+):
+    settings.TASK_BACKEND = "inline"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        plan = services.create_plan(role_users["planner"], "parallel", {"hosts_per_wave": 2},
+                                    background=True)
+    assert plan.state == PlanState.PLANNING and plan.content == {}
+    with pytest.raises(services.WorkflowError, match="cannot change"):
+        services.move_host(plan, role_users["planner"], "cmp1", 1)
+    for callback in callbacks:
+        callback()
+    plan.refresh_from_db()
+    assert plan.state == PlanState.DRAFT and plan.validation["ok"]
+
+    # Allowed nothing but stop-start and stay: servers that run must stop, so a
+    # plan exists; forbid moving and stopping and none does.
+    with pytest.raises(services.WorkflowError, match="No serial plan is possible"):
+        services.create_plan(role_users["planner"], "serial", {"allowed_actions": ["stay"]})
+    failed = Plan.objects.get(state=PlanState.FAILED)
+    assert failed.validation["error"].startswith("No serial plan is possible")
+    assert [e.action for e in failed.events.all()] == ["requested", "failed"]
