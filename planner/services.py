@@ -49,15 +49,19 @@ def _audit(plan: Plan, user, action: str, old: str, new: str, comment: str = "")
     )
 
 
+_VERBS = {"submitted": "submit", "approved": "approve", "rejected": "reject",
+          "execution started": "execute", "executed": "finish"}
+
+
 def _transition(plan: Plan, user, action: str, allowed: set[str], new: str,
                 comment: str = "", **changes: Any) -> Plan:
     """Move ``plan`` to ``new`` only if it is still in one of ``allowed`` (compare-and-set)."""
     with transaction.atomic():
         old = plan.state
         if old not in allowed:
+            verb = _VERBS.get(action, action)
             raise WorkflowError(
-                f"Cannot {action} a plan that is {old}; it must be "
-                f"{' or '.join(sorted(allowed))}."
+                f"Cannot {verb} a plan that is {old}; it must be {' or '.join(sorted(allowed))}."
             )
         updated = Plan.objects.filter(pk=plan.pk, state=old, content_hash=plan.content_hash).update(
             state=new, updated=timezone.now(), **changes
