@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.executor.helpers import ExecutionKit, parallel_plan, sandbox_config
+from tests.executor.helpers import ExecutionKit, parallel_plan, sandbox_config, wait_settled
 from tests.fixtures_sandbox import sandbox, sandbox_session  # noqa: F401
 from tests.livesite import LiveSite
 
@@ -35,6 +35,7 @@ def cloud_site(sandbox, django_db_setup, django_db_blocker):  # noqa: F811
 def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sandbox,  # noqa: F811
                                                              transactional_db,
                                                              django_user_model, monkeypatch):
+    wait_settled(sandbox)
     kit = ExecutionKit.create(django_user_model, monkeypatch)
     plan = kit.approved(parallel_plan())
     page.goto(cloud_site.url + "/accounts/login/")

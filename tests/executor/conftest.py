@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.executor.helpers import ExecutionKit
-from tests.fixtures_sandbox import sandbox, sandbox_session  # noqa: F401
+from tests.executor.helpers import ExecutionKit, wait_settled
+from tests.fixtures_sandbox import sandbox_session  # noqa: F401
+
+
+@pytest.fixture
+def sandbox(sandbox_session):  # noqa: F811
+    """The session's sandbox, reset to its seed and settled (every compute steadily up)."""
+    sandbox_session.reset()
+    wait_settled(sandbox_session)
+    return sandbox_session
 
 
 @pytest.fixture

@@ -146,3 +146,27 @@ def worker_env(**extra: str) -> dict[str, str]:
     env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), **extra}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
+
+
+def wait_settled(handle, steady_s: float = SETTLE_S, timeout: float = 90.0) -> None:
+    """Wait until every nova-compute has been seen up, unbroken, for ``steady_s``.
+
+    A reset or an upgrade restarts computes; for a few seconds afterwards
+    Nova may still see them down (their first heartbeat is late) and the
+    scheduler then answers "No valid host". Tests start from a settled cloud.
+    """
+    import time
+
+    cloud = handle.cloud()
+    deadline = time.monotonic() + timeout
+    since = None
+    while time.monotonic() < deadline:
+        states = {s.state for s in cloud.services() if s.binary == "nova-compute"}
+        if states == {"up"}:
+            since = since or time.monotonic()
+            if time.monotonic() - since >= steady_s:
+                return
+        else:
+            since = None
+        time.sleep(0.5)
+    raise TimeoutError("the sandbox's computes did not settle")

@@ -21,6 +21,7 @@ from tests.executor.helpers import (
     newest_migration_id,
     parallel_plan,
     sandbox_config,
+    wait_settled,
     worker_env,
 )
 
@@ -43,6 +44,7 @@ def test_sigkill_at_twenty_random_points_never_migrates_a_server_twice(sandbox, 
     for run in range(RUNS):
         if run:
             sandbox.reset()
+            wait_settled(sandbox)
         cloud = sandbox.cloud()
         baseline = newest_migration_id(cloud)
         plan = kit.approved(parallel_plan())

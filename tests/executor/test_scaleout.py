@@ -108,19 +108,23 @@ def start_worker(env, log_path: Path) -> subprocess.Popen:
 
 
 async def collect(layer: RedisChannelLayer, channel: str, timeout: float) -> list[dict]:
-    events = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            message = await asyncio.wait_for(layer.receive(channel), timeout=5)
-        except TimeoutError:
-            continue
+    events: list[dict] = []
+    try:
+        async with asyncio.timeout(timeout):
+            await _until_final(layer, channel, events)
+    except TimeoutError:
+        pass  # the assertions below say what was missing
+    return events
+
+
+async def _until_final(layer: RedisChannelLayer, channel: str, events: list[dict]) -> None:
+    while True:
+        message = await layer.receive(channel)
         events.append(message["event"])
         data = message["event"]["data"]
         if message["event"]["kind"] == "execution" and data.get("state") in (
                 "done", "blocked", "aborted"):
-            break
-    return events
+            return
 
 
 def test_an_execution_through_redis_celery_and_postgresql(stack, sandbox, tmp_path):
