@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.executor.helpers import ExecutionKit, parallel_plan, sandbox_config, wait_settled
+from tests.executor.helpers import (
+    PATIENT,
+    ExecutionKit,
+    parallel_plan,
+    sandbox_config,
+    wait_settled,
+)
 from tests.fixtures_sandbox import sandbox, sandbox_session  # noqa: F401
 from tests.livesite import LiveSite
 
@@ -46,7 +52,7 @@ def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sa
 
     page.goto(cloud_site.url + "/executions/")
     page.select_option("#start-form select[name=plan]", str(plan.pk))
-    page.fill("#start-form input[name=config]", json.dumps(sandbox_config()))
+    page.fill("#start-form input[name=config]", json.dumps(sandbox_config(**PATIENT)))
     page.click("#start-button")
     page.wait_for_url("**/executions/*/")
     page.wait_for_selector("#ws-state.ok", timeout=15_000)

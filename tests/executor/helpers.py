@@ -85,6 +85,12 @@ def newest_migration_id(cloud) -> int:
     return max((int(m.id) for m in cloud.migrations()), default=0)
 
 
+# A scheduler that has not yet heard from a restarted compute answers "No
+# valid host" for a few seconds: these attempts and backoffs (2, 4, 8 s)
+# ride over that, as an operator's policy would.
+PATIENT = {"migration_attempts": 4, "backoff_s": 1.0}
+
+
 def sandbox_config(down_s: float = 1.0, **policy) -> dict:
     return {"upgrade_driver": {"kind": "sandbox", "down_s": down_s},
             "policy": {"poll_s": 0.3, "backoff_s": 0.2, "verify_settle_s": SETTLE_S, **policy}}
@@ -114,6 +120,24 @@ def two_wave_plan() -> PurePlan:
 
 def step_states(execution) -> dict[str, str]:
     return dict(execution.steps.values_list("key", "state"))
+
+
+def move_by_hand(cloud, name: str, host: str, attempts: int = 5) -> None:
+    """What an operator does at the console: try, and try again a little later."""
+    import time
+
+    from executor.port import Permanent
+
+    server = next(s.id for s in cloud.servers() if s.name == name)
+    for attempt in range(attempts):
+        try:
+            cloud.live_migrate(server, host)
+            break
+        except Permanent:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2)
+    cloud.wait_for_server(server, timeout=60, interval=0.3)
 
 
 def run_to_end(execution) -> str:

@@ -8,6 +8,7 @@ from executor import services
 from executor.models import Execution
 from executor.runner import run_execution
 from tests.executor.helpers import (
+    PATIENT,
     PLANNED,
     TARGET_VERSIONS,
     migrations_since,
@@ -27,7 +28,7 @@ def test_a_multi_host_plan_runs_end_to_end(sandbox, kit):
     baseline = newest_migration_id(cloud)
     plan = kit.approved()
 
-    execution = services.start_execution(plan, kit.admin, sandbox_config())
+    execution = services.start_execution(plan, kit.admin, sandbox_config(**PATIENT))
     assert kit.dispatched == [execution.pk]
     outcome = run_execution(execution.pk)
 

@@ -10,6 +10,7 @@ from executor import services
 from executor.runner import run_execution
 from tests.executor.helpers import (
     migrations_since,
+    move_by_hand,
     newest_migration_id,
     one_host_plan,
     run_to_end,
@@ -101,9 +102,7 @@ def test_a_refused_destination_can_be_skipped_with_a_reason(sandbox, kit):
     step = execution.steps.get(state="failed")
 
     # The operator moves fw-a by hand, then skips the step with a reason.
-    fw_a = next(s.id for s in cloud.servers() if s.name == "fw-a")
-    cloud.live_migrate(fw_a, "cmp4")
-    cloud.wait_for_server(fw_a, timeout=60, interval=0.3)
+    move_by_hand(cloud, "fw-a", "cmp4")
     services.skip_step(execution, kit.admin, step.key, "moved fw-a to cmp4 by hand")
     assert run_to_end(execution) == "done"
     step.refresh_from_db()

@@ -17,6 +17,7 @@ import pytest
 
 from executor import services
 from tests.executor.helpers import (
+    PATIENT,
     migrations_since,
     newest_migration_id,
     parallel_plan,
@@ -50,7 +51,7 @@ def test_sigkill_at_twenty_random_points_never_migrates_a_server_twice(sandbox, 
         plan = kit.approved(parallel_plan())
         plan.name = f"kill-{run}"
         plan.save(update_fields=["name"])
-        execution = services.start_execution(plan, kit.admin, sandbox_config())
+        execution = services.start_execution(plan, kit.admin, sandbox_config(**PATIENT))
         kills = 0
         with (tmp_path / f"worker-{run}.log").open("w") as log:
             while True:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from celery import Celery
 from channels_redis.core import RedisChannelLayer
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from tests.executor.stack import Postgres, Redis
 
@@ -55,7 +56,8 @@ from django.contrib.auth import get_user_model
 from executor.services import start_execution
 from planner.models import Plan
 config = {"upgrade_driver": {"kind": "sandbox", "down_s": 1.0},
-          "policy": {"poll_s": 0.3, "backoff_s": 0.2, "verify_settle_s": 6.0}}
+          "policy": {"poll_s": 0.3, "backoff_s": 1.0, "migration_attempts": 4,
+                     "verify_settle_s": 6.0}}
 execution = start_execution(Plan.objects.get(name="scale-out"),
                             get_user_model().objects.get(username="admin"), config)
 print(execution.pk)
@@ -112,7 +114,7 @@ async def collect(layer: RedisChannelLayer, channel: str, timeout: float) -> lis
     try:
         async with asyncio.timeout(timeout):
             await _until_final(layer, channel, events)
-    except TimeoutError:
+    except (TimeoutError, RedisTimeout):
         pass  # the assertions below say what was missing
     return events
 
