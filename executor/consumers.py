@@ -54,6 +54,13 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
     async def _send_event(self, event: dict) -> None:
         if event["seq"] <= self.last_seq:
             return  # already sent (replayed and published at once)
+        if event["seq"] > self.last_seq + 1:
+            # A gap: events of another process (a control action beside the
+            # worker) can arrive out of order. They are stored before they
+            # are published: send the missing ones first, from the database.
+            for missed in await self._backlog(self.last_seq, event["seq"]):
+                self.last_seq = missed["seq"]
+                await self.send_json(missed)
         self.last_seq = event["seq"]
         await self.send_json(event)
 
@@ -62,7 +69,9 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         return Execution.objects.filter(pk=self.execution_id).exists()
 
     @database_sync_to_async
-    def _backlog(self, after: int) -> list[dict]:
-        events = (ExecutionEvent.objects.filter(execution_id=self.execution_id, seq__gt=after)
-                  .select_related("actor").order_by("seq")[:REPLAY_LIMIT])
+    def _backlog(self, after: int, before: int | None = None) -> list[dict]:
+        events = ExecutionEvent.objects.filter(execution_id=self.execution_id, seq__gt=after)
+        if before is not None:
+            events = events.filter(seq__lt=before)
+        events = events.select_related("actor").order_by("seq")[:REPLAY_LIMIT]
         return [e.as_message() for e in events]

@@ -8,6 +8,7 @@ number in the same transaction, then goes to the websocket group.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.db import transaction
@@ -22,9 +23,20 @@ from executor.models import StepRecord as StepRow
 EVENT_TYPE = "execution.event"
 
 
+# Host threads of one worker emit at once: numbering and publishing under one
+# lock keeps what subscribers receive in number order.
+_ordered = threading.Lock()
+
+
 def record_event(execution_id: int, kind: str, message: str, *, step: str = "", host: str = "",
                  actor=None, **data: Any) -> ExecutionEvent:
     """Append an event with the next sequence number and publish it to the group."""
+    with _ordered:
+        return _record_and_publish(execution_id, kind, message, step, host, actor, data)
+
+
+def _record_and_publish(execution_id: int, kind: str, message: str, step: str, host: str,
+                        actor, data: dict[str, Any]) -> ExecutionEvent:
     with transaction.atomic():
         Execution.objects.filter(pk=execution_id).update(last_seq=F("last_seq") + 1)
         seq = Execution.objects.values_list("last_seq", flat=True).get(pk=execution_id)

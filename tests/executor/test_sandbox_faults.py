@@ -10,7 +10,6 @@ from executor import services
 from executor.runner import run_execution
 from tests.executor.helpers import (
     migrations_since,
-    move_by_hand,
     newest_migration_id,
     one_host_plan,
     run_to_end,
@@ -101,13 +100,15 @@ def test_a_refused_destination_can_be_skipped_with_a_reason(sandbox, kit):
         "There are not enough hosts available. (the execution pauses for the operator)")
     step = execution.steps.get(state="failed")
 
-    # The operator moves fw-a by hand, then skips the step with a reason.
-    move_by_hand(cloud, "fw-a", "cmp4")
-    services.skip_step(execution, kit.admin, step.key, "moved fw-a to cmp4 by hand")
+    # The operator stops fw-a for the upgrade instead, then skips the step with a reason.
+    fw_a = next(s.id for s in cloud.servers() if s.name == "fw-a")
+    cloud.stop_server(fw_a)
+    cloud.wait_for_server(fw_a, "SHUTOFF", timeout=60, interval=0.3)
+    services.skip_step(execution, kit.admin, step.key, "fw-a stopped by hand for the upgrade")
     assert run_to_end(execution) == "done"
     step.refresh_from_db()
-    assert (step.state, step.skip_reason) == ("skipped", "moved fw-a to cmp4 by hand")
-    assert where(cloud)["fw-a"] == "cmp4"
+    assert (step.state, step.skip_reason) == ("skipped", "fw-a stopped by hand for the upgrade")
+    assert (where(cloud)["fw-a"], cloud.server(fw_a).status) == ("cmp1", "SHUTOFF")
 
 
 def test_a_host_that_does_not_come_back_stops_its_wave(sandbox, kit):

@@ -87,3 +87,30 @@ async def test_control_actions_are_streamed_with_their_actor(kit, started):
         2, "control", "pause by admin", "admin")
     assert event["data"] == {"action": "pause", "from_state": "queued", "state": "pausing"}
     await communicator.disconnect()
+
+
+async def test_an_event_published_out_of_order_is_preceded_by_the_missing_ones(kit, started):
+    from channels.layers import get_channel_layer
+
+    communicator = connect(kit.viewer, f"/ws/executions/{started.pk}/?after=1")
+    assert (await communicator.connect())[0]
+    # Stored as 2 and 3, but 3 reaches the group first (another process).
+    second = await sync_to_async(_store_only)(started.pk, 2)
+    third = await sync_to_async(_store_only)(started.pk, 3)
+    layer = get_channel_layer()
+    await layer.group_send(f"execution-{started.pk}", {"type": "execution.event",
+                                                       "event": third})
+    await layer.group_send(f"execution-{started.pk}", {"type": "execution.event",
+                                                       "event": second})
+    received = [await communicator.receive_json_from(timeout=5) for _ in range(2)]
+    assert [e["seq"] for e in received] == [2, 3]
+    assert await communicator.receive_nothing(timeout=0.2)
+    await communicator.disconnect()
+
+
+def _store_only(execution_id: int, seq: int) -> dict:
+    from executor.models import Execution, ExecutionEvent
+
+    Execution.objects.filter(pk=execution_id).update(last_seq=seq)
+    return ExecutionEvent.objects.create(execution_id=execution_id, seq=seq, kind="log",
+                                         message=f"event {seq}").as_message()
