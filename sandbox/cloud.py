@@ -151,7 +151,7 @@ class Sandbox:
 
     def __init__(self, seed: Snapshot, *, service_down_time: int = 10,
                  live_migration_s: float = 0.0, boot_workers: int = 4,
-                 rpc_timeout: int = 15) -> None:
+                 rpc_timeout: int = 60) -> None:
         self.seed = seed
         self.rpc_timeout = rpc_timeout
         self.boot_workers = boot_workers

@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--live-migration-s", type=float, default=0.0,
                         help="extra seconds every live migration takes")
     parser.add_argument("--boot-workers", type=int, default=4)
-    parser.add_argument("--rpc-timeout", type=int, default=15,
+    parser.add_argument("--rpc-timeout", type=int, default=60,
                         help="seconds an RPC call (e.g. to a dead compute) may take once ready")
     parser.add_argument("--build-timeout", type=float, default=0.0,
                         help="give up (printing every thread's stack) after this many seconds; "
