@@ -5,9 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DEMO_HOSTS ?= 10
+DEMO_HOSTS ?= 8
 # Few servers a host: the sandbox boots them through the real Nova API.
-DEMO_SERVERS_PER_HOST ?= 5
+DEMO_SERVERS_PER_HOST ?= 4
 DEMO_SEED ?= 7
 APT_PACKAGES := chromium redis-server postgresql
 
