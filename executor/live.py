@@ -1,48 +1,11 @@
-"""Publishing execution events to websockets from a worker thread, safely.
+"""Execution events reach websockets through the site's progress publisher.
 
-With Redis (scale-out), ``async_to_sync(group_send)`` is right from any
-thread. With the in-process layer (embedded mode: the worker is a thread of
-the web process), the consumers wait on asyncio queues of the server's event
-loop; putting into them from another thread's loop does not wake that loop,
-so events would wait for its next timer (about a second in daphne). The
-consumer registers its loop on connect, and publishing then goes through
-that loop with ``run_coroutine_threadsafe``.
+See escalator_site/progress.py for why publishing from a worker thread goes
+through the server's event loop in embedded mode.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from escalator_site.progress import publish, register_loop
 
-from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
-
-logger = logging.getLogger(__name__)
-_loop: asyncio.AbstractEventLoop | None = None
-PUBLISH_TIMEOUT_S = 5.0
-
-
-def register_loop() -> None:
-    """Called by a consumer (in the server's loop) so workers can reach its queues."""
-    global _loop
-    _loop = asyncio.get_running_loop()
-
-
-def publish(group: str, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    loop = _loop
-    if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running():
-        try:
-            current = asyncio.get_running_loop()
-        except RuntimeError:
-            current = None
-        if current is not loop:
-            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-            try:
-                future.result(timeout=PUBLISH_TIMEOUT_S)
-            except Exception:  # a browser missing one event replays it on reconnect
-                logger.exception("could not publish to %s", group)
-            return
-    async_to_sync(layer.group_send)(group, message)
+__all__ = ["publish", "register_loop"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from escalator_site.progress import register_loop
 from planner.models import Simulation
 
 
@@ -19,6 +20,7 @@ class SimulationProgressConsumer(AsyncJsonWebsocketConsumer):
         if current is None:
             await self.close(code=4404)
             return
+        register_loop()
         self.group = f"simulation-{self.simulation_id}"
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()

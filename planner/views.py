@@ -92,6 +92,7 @@ def plan_detail(request, pk: int):
         "move_form": MoveHostForm(),
         "can_plan": roles.can_plan(user),
         "can_approve": roles.can_approve(user) and plan.author_id != user.pk,
+        "can_execute": roles.can_execute(user),
         "is_author": plan.author_id == user.pk,
         "export_formats": EXPORT_FORMATS,
         "approval_current": services.is_approved_as_is(plan),
