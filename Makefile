@@ -36,8 +36,12 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 
+# Three pytest sessions: each suite that drives the Nova sandbox gets a
+# process (and sandbox) of its own, then everything else, browser tests last.
 test: install system-deps lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest tests/sandbox tests/discovery
+	$(VENV)/bin/pytest tests/executor
+	$(VENV)/bin/pytest tests --ignore=tests/sandbox --ignore=tests/discovery --ignore=tests/executor
 
 run: install
 	mkdir -p var
