@@ -13,6 +13,24 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from escalator_site.routing import websocket_urlpatterns  # noqa: E402
 
+
+def _resume_embedded_work() -> None:
+    # Embedded mode: executions ran as threads of the previous web process.
+    from django.conf import settings
+
+    if settings.TASK_BACKEND == "thread":
+        from django.db import DatabaseError
+
+        from executor.services import resume_interrupted
+
+        try:
+            resume_interrupted()
+        except DatabaseError:  # not migrated yet: nothing can have been running
+            pass
+
+
+_resume_embedded_work()
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

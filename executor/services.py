@@ -212,3 +212,21 @@ def plan_finished(execution: Execution, state: str) -> None:
     if plan.state == PlanState.EXECUTING:
         _plan_state(plan, execution.started_by, PlanState.EXECUTED, "executed")
 
+
+
+def resume_interrupted() -> list[int]:
+    """Hand back to a worker every execution that one should be running.
+
+    Called when the web process starts in embedded mode: an execution whose
+    worker thread died with the previous process resumes where it stopped.
+    The runner's lease keeps this safe: a worker still alive elsewhere keeps
+    its execution, and a new one waits for a dead one's lease to run out.
+    """
+    from executor.tasks import run_execution_task
+
+    ids = list(
+        Execution.objects.filter(state__in=ACTIVE_STATES).order_by("pk").values_list("pk", flat=True)
+    )
+    for execution_id in ids:
+        submit(run_execution_task, execution_id)
+    return ids

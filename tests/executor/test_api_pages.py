@@ -134,3 +134,15 @@ def test_the_pages_show_controls_to_admins_only(kit, client, who, buttons):
     assert page.count('id="pause-button"') == buttons
     assert 'id="gantt-svg"' in page and 'id="log"' in page
     assert client.get(f"/executions/{execution['id']}/report.csv").status_code == 200
+
+
+def test_a_restarted_web_process_hands_interrupted_executions_back_to_a_worker(kit):
+    from executor.services import resume_interrupted, start_execution
+
+    running = start_execution(kit.approved(), kit.admin)
+    Execution.objects.filter(pk=running.pk).update(state="running")
+    finished = start_execution(kit.approved(), kit.admin)
+    Execution.objects.filter(pk=finished.pk).update(state="done")
+    kit.dispatched.clear()
+    assert resume_interrupted() == [running.pk]
+    assert kit.dispatched == [running.pk]
