@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Count, Q, Sum
 
 from inventory import models as m
 from inventory.files import InventoryError, load_inventory, parse_inventory, read_document
+from inventory.filtersets import HostFilterSet
 from inventory.snapshot import (
     Component,
     GroupPolicy,
@@ -315,8 +317,6 @@ def load_snapshot(cloud: str | m.Cloud | None = None) -> Snapshot:
 
 def cloud_overview(cloud: str | None = None) -> dict:
     """Headline figures of a cloud for the dashboard, in a handful of queries."""
-    from django.db.models import Count, Q, Sum
-
     row = get_cloud(cloud)
     hosts = m.Host.objects.filter(cloud=row)
     host_figures = hosts.aggregate(
@@ -334,8 +334,6 @@ def cloud_overview(cloud: str | None = None) -> dict:
     vnfs = dict(
         m.Vnf.objects.filter(cloud=row).values_list("ha_model").annotate(n=Count("id"))
     )
-    from inventory.filtersets import HostFilterSet
-
     behind = HostFilterSet({"behind_target": "true"}, queryset=hosts).qs.count()
     ram_total = host_figures["ram"] or 0
     return {

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from inventory import models as m
@@ -55,8 +56,6 @@ class HostSerializer(serializers.ModelSerializer):
         instance = self.instance or m.Host()
         for key, value in attrs.items():
             setattr(instance, key, value)
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
         try:
             instance.clean()
         except DjangoValidationError as exc:

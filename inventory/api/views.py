@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -46,8 +47,6 @@ class CloudViewSet(viewsets.ReadOnlyModelViewSet):
         if fmt not in ("yaml", "json"):
             return Response({"as": ["must be yaml or json"]}, status=400)
         text = dumps_inventory(services.load_snapshot(self.get_object()), fmt)
-        from django.http import HttpResponse
-
         content_type = "application/json" if fmt == "json" else "application/yaml"
         return HttpResponse(text, content_type=content_type)
 
