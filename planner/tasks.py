@@ -1,4 +1,4 @@
-"""Background half of the plan workflow: Monte Carlo simulations with live progress."""
+"""Background half of the plan workflow: planning, and simulations with live progress."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ from django.utils import timezone
 
 from escalator_site.jobs import background
 from escalator_site.progress import publish
+from inventory.services import load_snapshot
 from planner.choices import JobState, PlanState
+from planner.export import plan_from_dict
 from planner.models import Plan, PlanEvent, Simulation
+from simulator.engine import simulate
+from simulator.montecarlo import monte_carlo
+from simulator.params import SimParams
 
 # The Gantt needs one run's records; a huge plan's full event list would not
 # fit a page, so only this many are kept (host steps first).
@@ -56,12 +61,6 @@ def run_simulation(simulation_id: int, on_progress=None) -> None:
     ``on_progress(done, total)`` is called besides the websocket updates (the
     command line draws its progress bar with it).
     """
-    from inventory.services import load_snapshot
-    from planner.export import plan_from_dict
-    from simulator.engine import simulate
-    from simulator.montecarlo import monte_carlo
-    from simulator.params import SimParams
-
     taken = Simulation.objects.filter(pk=simulation_id, state=JobState.QUEUED).update(
         state=JobState.RUNNING, started=timezone.now()
     )
