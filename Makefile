@@ -50,8 +50,13 @@ run: install
 	$(PY) manage.py import_inventory var/demo-inventory.yaml --replace
 	HOST=$(HOST) PORT=$(PORT) bin/run-demo
 
+# Each bench prints its figures, the last line one JSON object (docs/performance.md).
 bench: install
 	$(PY) bench/inventory.py
+	$(PY) bench/simulator.py
+	$(PY) bench/planner.py
+	$(PY) bench/executor.py
+	$(PY) bench/sandbox.py
 
 clean:
 	rm -rf var $(VENV)
