@@ -203,6 +203,9 @@ class Sandbox:
         self.harness.flags(rpc_response_timeout=self.rpc_timeout,
                            long_rpc_timeout=self.rpc_timeout)
         self._apply_service_states()
+        # Heartbeats were paused during the boots: until each compute has
+        # written one, Nova calls it down, and READY must not say otherwise.
+        self._wait_running_computes_up()
 
     def _create_flavors(self) -> None:
         for flavor in self.api.get_flavors():
@@ -438,8 +441,20 @@ class Sandbox:
             for host in self.seed.hosts:
                 if host.service_state is ServiceState.DOWN:
                     self.stop_host(host.name)
+        self._wait_running_computes_up()
         self.faults.clear()
         return done
+
+    def _wait_running_computes_up(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            down = sorted(svc["host"] for svc in self.api.get_services(binary=COMPUTE)
+                          if svc["state"] != "up" and svc["host"] not in self._stopped)
+            if not down:
+                return
+            if time.monotonic() > deadline:
+                raise SandboxError(f"compute services still reported down: {down}")
+            time.sleep(0.2)
 
     def _restore_services(self, *, enable_all: bool, done: dict[str, Any]) -> None:
         seed = self.seed.host_by_name
