@@ -58,6 +58,9 @@ def _plan_state(plan: Plan, user, new: str, action: str) -> None:
         if new == PlanState.EXECUTED and hasattr(workflow, "mark_executed"):
             workflow.mark_executed(plan, user)
             return
+        if new == PlanState.APPROVED and hasattr(workflow, "mark_aborted"):
+            workflow.mark_aborted(plan, user)
+            return
     old = plan.state
     if Plan.objects.filter(pk=plan.pk, state=old).update(state=new) != 1:
         raise ExecutionError("The plan changed meanwhile; reload it and try again.")
@@ -205,12 +208,15 @@ def skip_step(execution: Execution, user, key: str, reason: str) -> Execution:
 
 
 def plan_finished(execution: Execution, state: str) -> None:
-    """Called by the worker when an execution ends: the plan is executed (if it completed)."""
-    if state != ExecutionState.DONE:
-        return
+    """Called by the worker when an execution ends: the plan is executed if it
+    completed, and approved again (to run again or be changed) if it was aborted."""
     plan = Plan.objects.get(pk=execution.plan_id)
-    if plan.state == PlanState.EXECUTING:
+    if plan.state != PlanState.EXECUTING:
+        return
+    if state == ExecutionState.DONE:
         _plan_state(plan, execution.started_by, PlanState.EXECUTED, "executed")
+    elif state == ExecutionState.ABORTED:
+        _plan_state(plan, execution.started_by, PlanState.APPROVED, "execution aborted")
 
 
 

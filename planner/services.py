@@ -273,6 +273,16 @@ def mark_executed(plan: Plan, user, comment: str = "") -> Plan:
     return _transition(plan, user, "executed", {PlanState.EXECUTING}, PlanState.EXECUTED, comment)
 
 
+def mark_aborted(plan: Plan, user, comment: str = "") -> Plan:
+    """An aborted execution hands the plan back, still approved as it was.
+
+    Its steps look at the cloud before acting, so running it again passes
+    over what is already done; changing it instead sends it back to draft.
+    """
+    return _transition(plan, user, "execution aborted", {PlanState.EXECUTING},
+                       PlanState.APPROVED, comment)
+
+
 def pure_plan(plan: Plan):
     return plan_from_dict(plan.content)
 

@@ -121,6 +121,26 @@ def test_steering_is_audited_and_compare_and_set(kit):
                         "abort by admin: change window closed"]
 
 
+def test_an_aborted_execution_hands_the_plan_back_approved_to_run_again(kit):
+    plan = kit.approved()
+    first = api(kit.admin).post("/api/executions/start/", {"plan": plan.pk},
+                                format="json").json()
+    api(kit.admin).post(f"/api/executions/{first['id']}/abort/", {"reason": "window closed"},
+                        format="json")
+    assert run_fake(first["id"])[0] == "aborted"
+
+    plan.refresh_from_db()
+    assert plan.state == "approved" and plan.approved_hash == plan.content_hash
+    assert list(plan.events.values_list("action", "from_state", "to_state"))[-2:] == [
+        ("execution started", "approved", "executing"),
+        ("execution aborted", "executing", "approved")]
+    again = api(kit.admin).post("/api/executions/start/", {"plan": plan.pk}, format="json")
+    assert again.status_code == 202, again.json()
+    assert run_fake(again.json()["id"])[0] == "done"
+    plan.refresh_from_db()
+    assert plan.state == "executed"
+
+
 @pytest.mark.parametrize("who, buttons", [("viewer", 0), ("admin", 1)])
 def test_the_pages_show_controls_to_admins_only(kit, client, who, buttons):
     execution = api(kit.admin).post("/api/executions/start/", {"plan": kit.approved().pk},
