@@ -12,7 +12,6 @@ what a real cloud would hold after the same requests.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
 import os
@@ -142,12 +141,6 @@ class _NovaHarness(integrated_helpers.ProviderUsageBaseTestCase):
         return new
 
 
-def versions_aggregate_name(versions: Mapping[str, str]) -> str:
-    """One aggregate per distinct set of versions, named by its content."""
-    text = ";".join(f"{k}={versions[k]}" for k in sorted(versions))
-    return "versions-" + hashlib.sha1(text.encode()).hexdigest()[:8]
-
-
 class Sandbox:
     """A running sandbox cloud and the operations of its control endpoint."""
 
@@ -248,20 +241,22 @@ class Sandbox:
                     self.api.add_host_to_aggregate(self._aggregate(name), host.name)
 
     def _set_versions(self, host: str, versions: dict[str, str]) -> None:
-        """Publish ``host``'s versions: move it into the aggregate of that set."""
+        """Publish ``host``'s versions as the metadata of its own aggregate.
+
+        One request changes them all, so a reader never sees a set half
+        published (moving the host between aggregates of shared sets left a
+        moment in which it had none).
+        """
         old = self._versions_of.get(host)
         if old == versions:
             return
-        if old:
-            self.api.remove_host_from_aggregate(
-                self._aggregates[versions_aggregate_name(old)], host)
-        if versions:
-            name = versions_aggregate_name(versions)
-            if name not in self._aggregates:
-                agg = self._aggregate(name)
-                meta = {VERSION_KEY_PREFIX + k: v for k, v in versions.items()}
-                self.api.post_aggregate_action(agg, {"set_metadata": {"metadata": meta}})
-            self.api.add_host_to_aggregate(self._aggregates[name], host)
+        meta: dict[str, str | None] = {VERSION_KEY_PREFIX + k: v for k, v in versions.items()}
+        meta.update({VERSION_KEY_PREFIX + k: None for k in old or {} if k not in versions})
+        agg = self._aggregate(f"versions-{host}")
+        if meta:
+            self.api.post_aggregate_action(agg, {"set_metadata": {"metadata": meta}})
+        if old is None:
+            self.api.add_host_to_aggregate(agg, host)
         self._versions_of[host] = dict(versions)
 
     def _create_groups(self) -> None:
