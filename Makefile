@@ -39,9 +39,7 @@ lint: install
 # Three pytest sessions: each suite that drives the Nova sandbox gets a
 # process (and sandbox) of its own, then everything else, browser tests last.
 test: install system-deps lint
-	$(VENV)/bin/pytest tests/sandbox tests/discovery
-	$(VENV)/bin/pytest tests/executor
-	$(VENV)/bin/pytest tests --ignore=tests/sandbox --ignore=tests/discovery --ignore=tests/executor
+	$(VENV)/bin/pytest tests
 
 run: install
 	mkdir -p var

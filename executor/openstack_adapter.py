@@ -13,11 +13,14 @@ stopped reporting them at microversion 2.88.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import openstack
+import openstack.config
+import openstack.connection
 from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
 
@@ -116,16 +119,23 @@ class OpenStackCloud:
 
     @classmethod
     def from_cloud(cls, name: str, *, timeout: float | None = None,
+                   config_file: str | os.PathLike[str] | None = None,
                    **kwargs: Any) -> OpenStackCloud:
         """Connect to the ``name`` entry of clouds.yaml (``OS_CLIENT_CONFIG_FILE`` honored).
 
-        ``timeout`` bounds each HTTP request (openstacksdk's ``api_timeout``).
+        ``timeout`` bounds each HTTP request (openstacksdk's ``api_timeout``);
+        ``config_file`` reads that clouds.yaml instead of the usual places.
         """
         options: dict[str, Any] = {}
         if timeout is not None:
             options["api_timeout"] = timeout
         with _translated():
-            conn = openstack.connect(cloud=name, **options)
+            if config_file is None:
+                conn = openstack.connect(cloud=name, **options)
+            else:
+                config = openstack.config.OpenStackConfig(config_files=[str(config_file)])
+                conn = openstack.connection.Connection(
+                    config=config.get_one(cloud=name, **options))
         return cls(conn, **kwargs)
 
     # ------------------------------------------------------------ reading

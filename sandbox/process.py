@@ -62,10 +62,10 @@ class SandboxHandle:
         return self.control("POST", "/reset")
 
     def cloud(self, **kwargs: Any):
-        """An ``OpenStackCloud`` adapter on this sandbox (through clouds.yaml)."""
+        """An ``OpenStackCloud`` adapter on this sandbox (through its own clouds.yaml)."""
         from executor.openstack_adapter import OpenStackCloud
 
-        return OpenStackCloud.from_cloud(self.cloud_name, **kwargs)
+        return OpenStackCloud.from_cloud(self.cloud_name, config_file=self.clouds_yaml, **kwargs)
 
 
 def start_sandbox(workdir: Path, seed: Snapshot, *, extra_args: tuple[str, ...] = (),

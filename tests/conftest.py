@@ -6,6 +6,11 @@ import copy
 
 import pytest
 
+# One definition for the whole run, so one sandbox per session whichever
+# suites are run together (each suite importing it made one sandbox each,
+# and the environment's clouds.yaml named only the last).
+from tests.fixtures_sandbox import sandbox, sandbox_session  # noqa: F401
+
 SMALL_CLOUD = {
     "format_version": 1,
     "cloud": {"name": "lab", "openstack_cloud": "lab"},

@@ -1,6 +1,7 @@
 """Pytest fixtures that run the Nova sandbox cloud for a test session.
 
-Use them from any test package's conftest.py::
+tests/conftest.py imports them for every test package (one definition, so
+one sandbox per pytest session)::
 
     from tests.fixtures_sandbox import sandbox, sandbox_session  # noqa: F401
 

@@ -19,7 +19,6 @@ from tests.executor.helpers import (
     sandbox_config,
     wait_settled,
 )
-from tests.fixtures_sandbox import sandbox, sandbox_session  # noqa: F401
 from tests.livesite import LiveSite
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
@@ -27,7 +26,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
-def cloud_site(sandbox, django_db_setup, django_db_blocker):  # noqa: F811
+def cloud_site(sandbox, django_db_setup, django_db_blocker):
     """A daphne of its own that reaches the sandbox (its clouds.yaml in the environment)."""
     from django.db import connection
 
@@ -38,7 +37,7 @@ def cloud_site(sandbox, django_db_setup, django_db_blocker):  # noqa: F811
     site.stop()
 
 
-def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sandbox,  # noqa: F811
+def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sandbox,
                                                              transactional_db,
                                                              django_user_model, monkeypatch):
     wait_settled(sandbox)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.executor.helpers import ExecutionKit, wait_settled
-from tests.fixtures_sandbox import sandbox_session  # noqa: F401
 
 
 @pytest.fixture
-def sandbox(sandbox_session):  # noqa: F811
+def sandbox(sandbox_session):
     """The session's sandbox, reset to its seed and settled (every compute steadily up)."""
     seed = {s.name: s.host for s in sandbox_session.seed.servers}
     for _ in range(3):
