@@ -21,10 +21,12 @@ import time
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
+import sqlalchemy
+from nova import context as nova_context
+from nova.db.main import api as main_db
 from nova.servicegroup.drivers import db as servicegroup_db
 from nova.tests.functional import integrated_helpers
 
@@ -288,7 +290,6 @@ class Sandbox:
         pending: set[str] = set()
         deadline = time.monotonic() + 60 + 2 * len(names)
         last_report = time.monotonic()
-        look = _utc_now(-2.0)
         with ThreadPoolExecutor(self.boot_workers) as pool:
             while queue or pending:
                 batch = queue[: max(0, self.boot_window - len(pending))]
@@ -296,18 +297,11 @@ class Sandbox:
                 list(pool.map(post, batch))
                 pending.update(batch)
                 time.sleep(0.5)
-                # Only the servers done since the last look: listing every
-                # server in detail twice a second cost a tenth of the boots.
-                # (A server is ACTIVE with no task in the same update.)
-                since, look = look, _utc_now(-2.0)
-                pending -= {r["name"] for r in self._server_list(
-                    f"status=ACTIVE&changes-since={since}")}
-                for row in self._server_list(f"status=ERROR&changes-since={since}",
-                                             detail=True):
-                    if row["name"] in pending:
-                        pending.discard(row["name"])
-                        fault = row.get("fault", {}).get("message", "")
-                        self.boot_errors.append(f"{row['name']}: {fault}")
+                active, failed = self._settled_servers()
+                pending -= active
+                for name in pending & failed.keys():
+                    pending.discard(name)
+                    self.boot_errors.append(f"{name}: {failed[name]}")
                 if time.monotonic() - last_report > 10:
                     last_report = time.monotonic()
                     _progress(f"{len(names) - len(queue) - len(pending)} of {len(names)} booted")
@@ -330,9 +324,26 @@ class Sandbox:
                 self.stop_host(host.name)
 
     # ------------------------------------------------------------- queries
-    def _server_list(self, query: str, detail: bool = False) -> list[dict[str, Any]]:
-        path = "/servers/detail" if detail else "/servers"
-        return self.api.api_get(f"{path}?all_tenants=1&{query}").body["servers"]
+    def _settled_servers(self) -> tuple[set[str], dict[str, str]]:
+        """Names of the servers ACTIVE with no task, and of those in ERROR with
+        their last fault, read from the cell databases.
+
+        The boot loop asks this twice a second; through the compute API
+        (policy, views, every cell) it cost a tenth of the boots' CPU.
+        """
+        active: set[str] = set()
+        failed: dict[str, str] = {}
+        admin = nova_context.get_admin_context()
+        for cell in self.harness.cell_mappings.values():
+            with nova_context.target_cell(admin, cell) as cctx:
+                with main_db.get_engine(context=cctx).connect() as conn:
+                    rows = conn.execute(_SETTLED_SQL).all()
+            for name, vm_state, fault in rows:
+                if vm_state == "active":
+                    active.add(name)
+                else:
+                    failed[name] = fault or ""
+        return active, failed
 
     def _server_rows(self) -> dict[str, dict[str, Any]]:
         rows = self.api.api_get("/servers/detail?all_tenants=1").body["servers"]
@@ -560,10 +571,11 @@ class Sandbox:
         self.harness.doCleanups()
 
 
-def _utc_now(offset_s: float = 0.0) -> str:
-    """A time for nova's ``changes-since`` filter (URL-safe ISO 8601, UTC)."""
-    moment = datetime.now(UTC) + timedelta(seconds=offset_s)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+_SETTLED_SQL = sqlalchemy.text(
+    "SELECT i.display_name, i.vm_state, (SELECT f.message FROM instance_faults f"
+    " WHERE f.instance_uuid = i.uuid ORDER BY f.id DESC LIMIT 1)"
+    " FROM instances i WHERE i.deleted = 0 AND i.task_state IS NULL"
+    " AND i.vm_state IN ('active', 'error')")
 
 
 def _progress(message: str) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from nova.scheduler.client import report
 from oslo_db.sqlalchemy import engines as oslo_engines
+from oslo_messaging._drivers import impl_fake
+from oslo_versionedobjects import base as ovo_base
 from sqlalchemy import pool as sqla_pool
 
 
@@ -37,6 +39,24 @@ def _no_reshape_allocations(self: Any, context: Any, nodename: str) -> dict[str,
     return {}
 
 
+def _obj_attr_is_set(self: Any, attrname: str) -> bool:
+    """oslo.versionedobjects' check, without a list of every field per call.
+
+    The original builds ``obj_fields`` (a new list of some seventy names
+    for an Instance) and searches it, for each field that
+    ``obj_what_changed`` visits: a twentieth of the CPU of a boot.
+    Same answer, same error.
+    """
+    if attrname not in self.fields and attrname not in self.obj_extra_fields:
+        raise AttributeError(
+            f"{self.obj_name()} object has no attribute '{attrname}'")
+    return hasattr(self, ovo_base._get_attrname(attrname))
+
+
 def install() -> None:
     oslo_engines._init_connection_args.dispatch_for("sqlite")(_pooled_sqlite_files)
     report.SchedulerReportClient.get_allocations_for_provider_tree = _no_reshape_allocations
+    ovo_base.VersionedObject.obj_attr_is_set = _obj_attr_is_set
+    # The fake bus dumps every message to JSON only to prove it could be
+    # sent; nova's serializer already made it primitives.
+    impl_fake.FakeDriver._check_serialize = staticmethod(lambda message: None)
