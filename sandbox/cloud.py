@@ -21,18 +21,20 @@ import time
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import sqlalchemy
 from nova import context as nova_context
+from nova import objects
 from nova.db.main import api as main_db
 from nova.servicegroup.drivers import db as servicegroup_db
 from nova.tests.functional import integrated_helpers
 
 from executor.port import VERSION_KEY_PREFIX
 from inventory.snapshot import ServiceState, ServiceStatus, Snapshot
-from sandbox import bus, driver, speedups
+from sandbox import bus, driver, snapshot, speedups
 from sandbox.driver import SETTINGS
 
 # Nova loads its driver as ``nova.virt.<compute_driver>``: give ours a name
@@ -148,8 +150,10 @@ class Sandbox:
 
     def __init__(self, seed: Snapshot, *, service_down_time: int = 10,
                  live_migration_s: float = 0.0, boot_workers: int = 4,
-                 rpc_timeout: int = 60) -> None:
+                 rpc_timeout: int = 60, cache_dir: Path | None = None) -> None:
         self.seed = seed
+        self.cache_dir = cache_dir
+        self.restored = False
         self.rpc_timeout = rpc_timeout
         self.boot_workers = boot_workers
         self.boot_window = 4 * boot_workers
@@ -179,10 +183,35 @@ class Sandbox:
         self._image = self.harness.glance.image1["id"]
 
     def build(self) -> None:
-        """Create everything the seed inventory holds."""
+        """Create everything the seed inventory holds, or take it back from
+        the databases saved when the same cloud was last built."""
         _DownTime.seconds, _DownTime.paused = 1e9, True
+        entry = None
+        if self.cache_dir is not None:
+            entry = self.cache_dir / snapshot.cache_key(self.seed)
+        self.restored = entry is not None and snapshot.is_complete(entry, _SAVED)
+        if self.restored:
+            snapshot.seed_sentinels(entry)
         self.start()
         _progress("nova and placement are up")
+        if self.restored:
+            self._restore(entry)
+        else:
+            self._build_cold()
+            if entry is not None:
+                snapshot.save(entry, snapshot.databases(self.harness.cell_mappings))
+                _progress(f"databases saved in {entry}")
+        _DownTime.seconds, _DownTime.paused = self.service_down_time, False
+        # Nova's default (30 min for long calls) would leave a request to a
+        # dead compute hanging and the process deaf to SIGTERM meanwhile.
+        self.harness.flags(rpc_response_timeout=self.rpc_timeout,
+                           long_rpc_timeout=self.rpc_timeout)
+        self._apply_service_states()
+        # Heartbeats were paused during the boots: until each compute has
+        # written one, Nova calls it down, and READY must not say otherwise.
+        self._wait_running_computes_up()
+
+    def _build_cold(self) -> None:
         self._create_flavors()
         for host in self.seed.hosts:
             self._start_host(host)
@@ -194,15 +223,32 @@ class Sandbox:
         _progress(f"booting {len(self.seed.servers)} servers")
         self._boot_servers([s.name for s in self.seed.servers])
         _progress("servers booted")
-        _DownTime.seconds, _DownTime.paused = self.service_down_time, False
-        # Nova's default (30 min for long calls) would leave a request to a
-        # dead compute hanging and the process deaf to SIGTERM meanwhile.
-        self.harness.flags(rpc_response_timeout=self.rpc_timeout,
-                           long_rpc_timeout=self.rpc_timeout)
-        self._apply_service_states()
-        # Heartbeats were paused during the boots: until each compute has
-        # written one, Nova calls it down, and READY must not say otherwise.
-        self._wait_running_computes_up()
+
+    def _restore(self, entry: Path) -> None:
+        """Start the computes over the saved databases, as after a restart."""
+        snapshot.restore(entry, snapshot.databases(self.harness.cell_mappings))
+        admin = nova_context.get_admin_context()
+        # The harness creates a host mapping for a compute it has not seen.
+        for mapping in objects.HostMappingList.get_all(admin):
+            self.harness.host_mappings[mapping.host] = mapping
+        # The scheduler read aggregates and servers when the databases were empty.
+        hosts = self.harness.scheduler_service.manager.host_manager
+        hosts.refresh_cells_caches()
+        hosts._init_aggregates()
+        hosts._init_instance_info()
+        SETTINGS.adopt_servers = True
+        for host in self.seed.hosts:
+            self._start_host(host)
+        _progress(f"{len(self.seed.hosts)} computes restarted over the saved databases")
+        self._flavor_ids = {f["name"]: f["id"] for f in self.api.get_flavors()}
+        self._group_ids = {g["name"]: g["id"]
+                           for g in self.api.get_server_groups(all_projects=True)}
+        for agg in self.api.api_get("/os-aggregates").body["aggregates"]:
+            self._aggregates[agg["name"]] = str(agg["id"])
+            if agg["name"].startswith("versions-"):
+                self._versions_of[agg["name"][len("versions-"):]] = {
+                    k[len(VERSION_KEY_PREFIX):]: v for k, v in agg["metadata"].items()
+                    if k.startswith(VERSION_KEY_PREFIX)}
 
     def _create_flavors(self) -> None:
         for flavor in self.api.get_flavors():
@@ -571,6 +617,8 @@ class Sandbox:
         self.harness.doCleanups()
 
 
+# The databases a saved cloud holds (snapshot.databases names them).
+_SAVED = ["api", "placement", "cell0", "cell1"]
 _SETTLED_SQL = sqlalchemy.text(
     "SELECT i.display_name, i.vm_state, (SELECT f.message FROM instance_faults f"
     " WHERE f.instance_uuid = i.uuid ORDER BY f.id DESC LIMIT 1)"

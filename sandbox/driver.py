@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from nova import exception
+from nova import context as nova_context
+from nova import exception, objects
+from nova.compute import power_state
 from nova.virt import fake
 
 from sandbox.faults import FaultBook
@@ -24,6 +26,9 @@ class DriverSettings:
     faults: FaultBook = field(default_factory=FaultBook)
     # Added to every live migration, to make them observable while running.
     live_migration_s: float = 0.0
+    # The cloud was restored from saved databases: each hypervisor takes back
+    # the servers its host holds there, as a real one still runs them.
+    adopt_servers: bool = False
 
 
 SETTINGS = DriverSettings()
@@ -51,6 +56,20 @@ class SandboxDriver(fake.FakeDriver):
                 vcpus=self.vcpus, memory_mb=self.memory_mb, local_gb=self.local_gb
             )
             self._sized = True
+            if SETTINGS.adopt_servers:
+                self._adopt_servers(host)
+
+    def _adopt_servers(self, host):
+        admin = nova_context.get_admin_context()
+        for instance in objects.InstanceList.get_by_host(admin, host,
+                                                         expected_attrs=["flavor"]):
+            running = instance.power_state == power_state.RUNNING
+            flavor = instance.flavor
+            self.resources.claim(vcpus=flavor.vcpus, mem=flavor.memory_mb,
+                                 disk=flavor.root_gb)
+            self.instances[instance.uuid] = fake.FakeInstance(
+                instance.name, power_state.RUNNING if running else power_state.SHUTDOWN,
+                instance.uuid)
 
     def get_host_uptime(self):
         # The API asks for it on hypervisor details; FakeDriver raises.

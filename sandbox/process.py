@@ -42,6 +42,12 @@ class SandboxHandle:
     log: list[str] = field(default_factory=list)
 
     @property
+    def ready(self) -> dict[str, str]:
+        """The fields of the READY line (port, hosts, servers, boot_errors, restored...)."""
+        line = next(line for line in self.log if line.startswith("READY"))
+        return dict(part.split("=", 1) for part in line.split()[1:])
+
+    @property
     def control_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/_control"
 

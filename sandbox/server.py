@@ -51,6 +51,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--boot-workers", type=int, default=4)
     parser.add_argument("--rpc-timeout", type=int, default=60,
                         help="seconds an RPC call (e.g. to a dead compute) may take once ready")
+    parser.add_argument("--cache-dir", default="",
+                        help="keep nova's databases here after a build, and start the "
+                        "same cloud from them next time (see sandbox/snapshot.py)")
     parser.add_argument("--build-timeout", type=float, default=0.0,
                         help="give up (printing every thread's stack) after this many seconds; "
                         "0: 120 s plus 3 s per server")
@@ -129,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sandbox = Sandbox(seed, service_down_time=args.service_down_time,
                       live_migration_s=args.live_migration_s,
-                      boot_workers=args.boot_workers, rpc_timeout=args.rpc_timeout)
+                      boot_workers=args.boot_workers, rpc_timeout=args.rpc_timeout,
+                      cache_dir=Path(args.cache_dir).resolve() if args.cache_dir else None)
     # Stopped while building: nothing to serve, just leave (cleaning up).
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: leave(128 + signum))
@@ -163,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"boot error: {problem}", file=sys.stderr, flush=True)
     print(f"READY port={port} url=http://127.0.0.1:{port}/v2.1 cloud={args.cloud_name} "
           f"clouds_yaml={clouds} hosts={len(seed.hosts)} servers={len(seed.servers)} "
-          f"boot_errors={len(sandbox.boot_errors)} pid={os.getpid()} "
+          f"boot_errors={len(sandbox.boot_errors)} restored={int(sandbox.restored)} "
+          f"pid={os.getpid()} "
           f"seconds={time.monotonic() - started:.1f}", flush=True)
     try:
         httpd.serve_forever(poll_interval=0.2)
