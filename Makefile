@@ -36,8 +36,7 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 
-# Three pytest sessions: each suite that drives the Nova sandbox gets a
-# process (and sandbox) of its own, then everything else, browser tests last.
+# One pytest session: the Nova sandbox starts once for every suite that drives it.
 test: install system-deps lint
 	$(VENV)/bin/pytest tests
 
