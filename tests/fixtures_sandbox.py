@@ -9,9 +9,12 @@ one sandbox per pytest session)::
 port of its own choosing, seeded with ``sandbox.seed.small_cloud()`` written
 as an inventory file, waits for its READY line, points
 ``OS_CLIENT_CONFIG_FILE`` at the clouds.yaml it wrote (entry ``sandbox``),
-and ends it by its PID at teardown. ``sandbox`` (per test) first resets the
-cloud to its seed through the control endpoint (faults cleared, hosts back,
-services and servers where the seed has them): far cheaper than a restart.
+and ends it by its PID at teardown; with ``ESCALATOR_SANDBOX_CACHE=DIR`` set
+it starts from the databases saved there by an earlier session
+(``--cache-dir``, docs/sandbox.md), which CI never sets. ``sandbox`` (per
+test) first resets the cloud to its seed through the control endpoint
+(faults cleared, hosts back, services and servers where the seed has them):
+far cheaper than a restart.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ __all__ = ["SandboxHandle", "sandbox", "sandbox_session"]
 @pytest.fixture(scope="session")
 def sandbox_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
     workdir = tmp_path_factory.mktemp("sandbox")
-    proc, handle = start_sandbox(workdir, small_cloud())
+    cache = os.environ.get("ESCALATOR_SANDBOX_CACHE")
+    extra = ("--cache-dir", cache) if cache else ()
+    proc, handle = start_sandbox(workdir, small_cloud(), extra_args=extra)
     previous = os.environ.get("OS_CLIENT_CONFIG_FILE")
     os.environ["OS_CLIENT_CONFIG_FILE"] = str(handle.clouds_yaml)
     try:
