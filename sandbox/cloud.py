@@ -36,6 +36,7 @@ from executor.port import VERSION_KEY_PREFIX
 from inventory.snapshot import ServiceState, ServiceStatus, Snapshot
 from sandbox import bus, driver, snapshot, speedups
 from sandbox.driver import SETTINGS
+from sandbox.placement_service import PlacementService
 
 # Nova loads its driver as ``nova.virt.<compute_driver>``: give ours a name
 # there rather than replace the fake driver it ships.
@@ -131,6 +132,9 @@ class _NovaHarness(integrated_helpers.ProviderUsageBaseTestCase):
         self.flags(notification_format="unversioned", group="notifications")
         # The inventory's RAM is what servers may use: reserve nothing.
         self.flags(reserved_host_memory_mb=0, reserved_host_cpus=0)
+        # Nova's tests check every API answer against its schema, building
+        # jsonschema validator classes per request; a cloud in use does not.
+        self.flags(response_validation="ignore", group="api")
 
     def restart_compute(self, host: str, *, running: bool) -> Any:
         """Start ``host``'s compute again with the same hypervisor (servers kept)."""
@@ -150,8 +154,11 @@ class Sandbox:
 
     def __init__(self, seed: Snapshot, *, service_down_time: int = 10,
                  live_migration_s: float = 0.0, boot_workers: int = 4,
-                 rpc_timeout: int = 60, cache_dir: Path | None = None) -> None:
+                 rpc_timeout: int = 60, cache_dir: Path | None = None,
+                 placement_cpus: set[int] | None = None) -> None:
         self.seed = seed
+        self.placement_cpus = placement_cpus
+        self._placement: PlacementService | None = None
         self.cache_dir = cache_dir
         self.restored = False
         self.rpc_timeout = rpc_timeout
@@ -176,7 +183,10 @@ class Sandbox:
 
     # ----------------------------------------------------------- building
     def start(self) -> None:
+        # Its imports take a second or two: let them overlap nova's set-up.
+        self._placement = PlacementService.spawn(self.placement_cpus)
         self.harness.setUp()
+        speedups.after_setup()
         _quiet_logging()
         self.api = self.harness.admin_api
         self.project_id = self.api.project_id
@@ -211,7 +221,18 @@ class Sandbox:
         # written one, Nova calls it down, and READY must not say otherwise.
         self._wait_running_computes_up()
 
+    def _use_own_placement(self) -> None:
+        """From now on nova's services reach Placement in its own process,
+        over HTTP, on the database nova's fixtures made for it."""
+        assert self._placement is not None
+        fixture = self.harness.placement.fixture
+        conf = fixture.conf_fixture.conf
+        fixture.endpoint = self._placement.attach(conf.placement_database.connection,
+                                                  conf.oslo_policy.policy_file)
+        _progress(f"placement serves in its own process at {fixture.endpoint}")
+
     def _build_cold(self) -> None:
+        self._use_own_placement()
         self._create_flavors()
         for host in self.seed.hosts:
             self._start_host(host)
@@ -227,6 +248,7 @@ class Sandbox:
     def _restore(self, entry: Path) -> None:
         """Start the computes over the saved databases, as after a restart."""
         snapshot.restore(entry, snapshot.databases(self.harness.cell_mappings))
+        self._use_own_placement()
         admin = nova_context.get_admin_context()
         # The harness creates a host mapping for a compute it has not seen.
         for mapping in objects.HostMappingList.get_all(admin):
@@ -615,6 +637,8 @@ class Sandbox:
     def stop(self) -> None:
         self.faults.clear()
         self.harness.doCleanups()
+        if self._placement is not None:
+            self._placement.stop()
 
 
 # The databases a saved cloud holds (snapshot.databases names them).

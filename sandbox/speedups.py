@@ -6,28 +6,19 @@ each says why. Loaded only in the sandbox process (imports nova).
 
 from __future__ import annotations
 
+from concurrent import futures
 from typing import Any
 
+from futurist import _thread as futurist_thread
+from futurist import _utils as futurist_utils
 from nova.scheduler.client import report
-from oslo_db.sqlalchemy import engines as oslo_engines
 from oslo_messaging._drivers import impl_fake
 from oslo_versionedobjects import base as ovo_base
-from sqlalchemy import pool as sqla_pool
 
+from sandbox import oslo_speedups
 
-def _pooled_sqlite_files(url: Any, engine_args: dict[str, Any], kw: dict[str, Any]) -> None:
-    """Keep SQLite file connections in a pool instead of opening one per transaction.
-
-    oslo.db puts NullPool on SQLite files; every transaction then opens a
-    connection, which parses nova's whole schema again: over a quarter of
-    the CPU while servers boot. Runs after oslo.db's own handler for
-    sqlite. Nova's fixture serialises the writes per database anyway, and
-    a pooled connection checked out by one thread at a time needs no ping.
-    """
-    if engine_args.get("poolclass") is sqla_pool.NullPool:
-        engine_args.update(poolclass=sqla_pool.QueuePool, pool_size=16, max_overflow=-1,
-                           pool_pre_ping=False)
-        engine_args["connect_args"]["check_same_thread"] = False
+# How often an idle pool thread looks whether its pool is shutting down.
+_IDLE_POLL_S = 1.0
 
 
 def _no_reshape_allocations(self: Any, context: Any, nodename: str) -> dict[str, Any]:
@@ -53,10 +44,32 @@ def _obj_attr_is_set(self: Any, attrname: str) -> bool:
     return hasattr(self, ovo_base._get_attrname(attrname))
 
 
+def _stop_worker(self: Any) -> None:
+    """futurist's worker stop, which also wakes the worker if it is idle,
+    so that a stopping service does not wait out ``_IDLE_POLL_S``."""
+    self.should_stop = True
+    self.work_queue.put(futurist_utils.WorkItem(futures.Future(), _nothing))
+
+
+def _nothing() -> None:
+    pass
+
+
 def install() -> None:
-    oslo_engines._init_connection_args.dispatch_for("sqlite")(_pooled_sqlite_files)
+    oslo_speedups.install()
     report.SchedulerReportClient.get_allocations_for_provider_tree = _no_reshape_allocations
     ovo_base.VersionedObject.obj_attr_is_set = _obj_attr_is_set
     # The fake bus dumps every message to JSON only to prove it could be
     # sent; nova's serializer already made it primitives.
     impl_fake.FakeDriver._check_serialize = staticmethod(lambda message: None)
+
+
+def after_setup() -> None:
+    """What must follow nova's test set-up, which sets it otherwise."""
+    # Nova's tests make idle pool threads wake every 10 ms, so that a test's
+    # executors end soon: with some three hundred idle threads that was
+    # tens of thousands of GIL hand-offs a second, half the CPU of a build
+    # and most of it in the kernel. A stopping worker is woken instead.
+    futurist_thread.ThreadWorker.MAX_IDLE_FOR = _IDLE_POLL_S
+    futurist_thread.ThreadWorker.stop = _stop_worker
+    oslo_speedups.settle_heap()
