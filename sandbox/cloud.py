@@ -117,7 +117,7 @@ class _NovaHarness(integrated_helpers.ProviderUsageBaseTestCase):
         self.flags(api_paste_config=paste, group="wsgi")
         # No quotas: the seed decides what exists, and counting usage across
         # cells on every request is the costliest part of a boot here.
-        self.flags(driver="nova.quota.NoopQuotaDriver", group="quota")
+        self.flags(driver="nova.quota.NoopQuotaDriver", recheck_quota=False, group="quota")
         # Read by the API when it starts: must be set before setUp.
         # A heartbeat is a database write: every 2 s when the down time
         # leaves room for a late one, every second for short down times.
@@ -153,7 +153,7 @@ class Sandbox:
     """A running sandbox cloud and the operations of its control endpoint."""
 
     def __init__(self, seed: Snapshot, *, service_down_time: int = 10,
-                 live_migration_s: float = 0.0, boot_workers: int = 4,
+                 live_migration_s: float = 0.0, boot_workers: int = 2,
                  rpc_timeout: int = 60, cache_dir: Path | None = None,
                  placement_cpus: set[int] | None = None) -> None:
         self.seed = seed
@@ -229,6 +229,8 @@ class Sandbox:
         conf = fixture.conf_fixture.conf
         fixture.endpoint = self._placement.attach(conf.placement_database.connection,
                                                   conf.oslo_policy.policy_file)
+        # Loopback: no proxy from the environment, no ~/.netrc per request.
+        fixture._client.session.session.trust_env = False
         _progress(f"placement serves in its own process at {fixture.endpoint}")
 
     def _build_cold(self) -> None:

@@ -48,7 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds without a heartbeat before nova says a service is down")
     parser.add_argument("--live-migration-s", type=float, default=0.0,
                         help="extra seconds every live migration takes")
-    parser.add_argument("--boot-workers", type=int, default=4)
+    parser.add_argument("--boot-workers", type=int, default=2,
+                        help="threads posting boots; four times as many boots are in flight")
     parser.add_argument("--rpc-timeout", type=int, default=60,
                         help="seconds an RPC call (e.g. to a dead compute) may take once ready")
     parser.add_argument("--cache-dir", default="",

@@ -6,12 +6,16 @@ each says why. Loaded only in the sandbox process (imports nova).
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
 from concurrent import futures
 from typing import Any
 
 from futurist import _thread as futurist_thread
 from futurist import _utils as futurist_utils
 from nova.scheduler.client import report
+from oslo_db.sqlalchemy import enginefacade
 from oslo_messaging._drivers import impl_fake
 from oslo_versionedobjects import base as ovo_base
 
@@ -55,6 +59,38 @@ def _nothing() -> None:
     pass
 
 
+# oslo.db's own, taken before nova's DatabaseWriteLock fixture wraps it.
+_transaction_scope = enginefacade._TransactionContextManager._transaction_scope
+_write_locks: dict[str, threading.RLock] = {}
+_lock_of_factory: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def _write_lock(tcm: Any) -> threading.RLock:
+    factory = tcm._factory
+    lock = _lock_of_factory.get(factory)
+    if lock is None:
+        url = str(tcm.reader.get_engine().url)
+        with _locks_guard:
+            lock = _lock_of_factory[factory] = _write_locks.setdefault(url, threading.RLock())
+    return lock
+
+
+@contextlib.contextmanager
+def _serialised_scope(self: Any, context: Any):
+    """Nova's DatabaseWriteLock fixture, one reentrant lock per database
+    around each writer transaction, with the lock found once per engine
+    factory: the fixture cloned a reader, asked it for its engine and
+    hashed the engine's URL (rendered anew) at every transaction, a
+    twentieth of the GIL while servers boot."""
+    if self._mode is enginefacade._WRITER:
+        with _write_lock(self), _transaction_scope(self, context) as resource:
+            yield resource
+    else:
+        with _transaction_scope(self, context) as resource:
+            yield resource
+
+
 def install() -> None:
     oslo_speedups.install()
     report.SchedulerReportClient.get_allocations_for_provider_tree = _no_reshape_allocations
@@ -72,4 +108,6 @@ def after_setup() -> None:
     # and most of it in the kernel. A stopping worker is woken instead.
     futurist_thread.ThreadWorker.MAX_IDLE_FOR = _IDLE_POLL_S
     futurist_thread.ThreadWorker.stop = _stop_worker
+    # Replaces the fixture's wrapper (restored by its cleanup at stop).
+    enginefacade._TransactionContextManager._transaction_scope = _serialised_scope
     oslo_speedups.settle_heap()
