@@ -217,9 +217,17 @@ class Sandbox:
         self.harness.flags(rpc_response_timeout=self.rpc_timeout,
                            long_rpc_timeout=self.rpc_timeout)
         self._apply_service_states()
-        # Heartbeats were paused during the boots: until each compute has
-        # written one, Nova calls it down, and READY must not say otherwise.
+        # Heartbeats were paused during the boots, and a compute writes its
+        # first one 5 s after it started: a build shorter than the down time
+        # would say READY on the strength of the services' creation times,
+        # then see computes flap down before their first heartbeat.
+        self._heartbeat_now()
         self._wait_running_computes_up()
+
+    @property
+    def placement_endpoint(self) -> str:
+        """Where nova's services reach Placement (its own process)."""
+        return self._placement.endpoint if self._placement is not None else ""
 
     def _use_own_placement(self) -> None:
         """From now on nova's services reach Placement in its own process,
@@ -531,6 +539,12 @@ class Sandbox:
         self._wait_running_computes_up()
         self.faults.clear()
         return done
+
+    def _heartbeat_now(self) -> None:
+        """Each running compute reports in once, as its heartbeat loop does."""
+        for host, service in self.harness.computes.items():
+            if host not in self._stopped:
+                _report_state(service.servicegroup_api._driver, service)
 
     def _wait_running_computes_up(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

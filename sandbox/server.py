@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"READY port={port} url=http://127.0.0.1:{port}/v2.1 cloud={args.cloud_name} "
           f"clouds_yaml={clouds} hosts={len(seed.hosts)} servers={len(seed.servers)} "
           f"boot_errors={len(sandbox.boot_errors)} restored={int(sandbox.restored)} "
+          f"placement={sandbox.placement_endpoint} "
           f"pid={os.getpid()} "
           f"seconds={time.monotonic() - started:.1f}", flush=True)
     try:
