@@ -66,8 +66,11 @@ class PlacementService:
         reader.join(READY_TIMEOUT_S)
         if not line or not line[0].startswith("READY"):
             self.stop()
+            said = line[0].strip() if line else f"no READY within {READY_TIMEOUT_S:g} s"
             raise PlacementServiceError(
-                f"the Placement process did not start: {line[0].strip() if line else 'timeout'}")
+                f"the Placement process did not start on {connection} "
+                f"(exit code {self.proc.returncode}; {said or 'it printed nothing'}): "
+                "its traceback is on the sandbox's stderr")
         self.port = int(line[0].split("port=", 1)[1])
         return self.endpoint
 

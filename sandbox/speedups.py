@@ -81,8 +81,7 @@ def _serialised_scope(self: Any, context: Any):
     """Nova's DatabaseWriteLock fixture, one reentrant lock per database
     around each writer transaction, with the lock found once per engine
     factory: the fixture cloned a reader, asked it for its engine and
-    hashed the engine's URL (rendered anew) at every transaction, a
-    twentieth of the GIL while servers boot."""
+    rendered and hashed the engine's URL at every transaction."""
     if self._mode is enginefacade._WRITER:
         with _write_lock(self), _transaction_scope(self, context) as resource:
             yield resource

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.placement_service import PlacementService, PlacementServiceError
 from sandbox.process import start_sandbox, stop_sandbox
 from sandbox.seed import small_cloud
 
@@ -117,3 +118,11 @@ def test_the_placement_process_ends_with_the_sandbox_however_it_ends(fresh):
     while alive(children[0]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(children[0])
+
+
+def test_a_placement_process_that_cannot_open_its_database_says_so():
+    service = PlacementService.spawn()
+    with pytest.raises(PlacementServiceError, match=r"did not start on sqlite:////nonexistent/"
+                       r"placement\.sqlite \(exit code 1"):
+        service.attach("sqlite:////nonexistent/placement.sqlite", None)
+    assert service.proc.poll() is not None
