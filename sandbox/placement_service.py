@@ -46,7 +46,8 @@ class PlacementService:
             [sys.executable, "-m", "sandbox.placement_service"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if cpus:
-            os.sched_setaffinity(proc.pid, cpus)
+            with contextlib.suppress(OSError):  # only slower where refused
+                os.sched_setaffinity(proc.pid, cpus)
         return cls(proc)
 
     @property

@@ -98,7 +98,11 @@ def _pin_cpus() -> set[int] | None:
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         return None
-    os.sched_setaffinity(0, {cpus[-1]})
+    try:
+        os.sched_setaffinity(0, {cpus[-1]})
+    except OSError as exc:  # a container may forbid it: slower, not broken
+        print(f"sandbox: CPUs left unpinned ({exc})", file=sys.stderr, flush=True)
+        return None
     return set(cpus[:-1])
 
 
