@@ -156,6 +156,8 @@ def main() -> int:
     threading.Thread(target=_leave_when_orphaned, daemon=True).start()
     oslo_speedups.settle_heap()
     print(f"READY port={httpd.server_address[1]}", flush=True)
+    # Nobody reads the pipe after READY: a stray print must not fill it.
+    sys.stdout = sys.stderr
     httpd.serve_forever(poll_interval=0.5)
     return 0
 
