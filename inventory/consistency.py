@@ -10,19 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-import semver
-
-from inventory.snapshot import GroupPolicy, HaModel, MemberRole, Snapshot
-
-
-def is_semver(version: str) -> bool:
-    return semver.Version.is_valid(version)
-
-
-def semver_problem(version: str) -> str | None:
-    if is_semver(version):
-        return None
-    return f"{version!r} is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.2)"
+from domain.snapshot import GroupPolicy, HaModel, MemberRole, Snapshot
+from domain.versions import problem as version_problem
 
 
 def find_problems(snapshot: Snapshot) -> list[str]:
@@ -58,13 +47,13 @@ def _duplicates(snapshot: Snapshot) -> Iterator[str]:
 def _versions(snapshot: Snapshot) -> Iterator[str]:
     for index, host in enumerate(snapshot.hosts):
         for component in host.components:
-            if problem := semver_problem(component.version):
+            if problem := version_problem(component.version):
                 yield f"hosts[{index}].components.{component.name}: {problem}"
     for component in snapshot.target.components:
-        if problem := semver_problem(component.version):
+        if problem := version_problem(component.version):
             yield f"target_release.components.{component.name}: {problem}"
     for component in snapshot.control_plane:
-        if problem := semver_problem(component.version):
+        if problem := version_problem(component.version):
             yield f"control_plane.{component.name}: {problem}"
 
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Sum
 from django.urls import reverse
 
+from domain.versions import problem as version_problem
 from inventory.choices import (
     GroupPolicy,
     HaModel,
@@ -19,11 +20,10 @@ from inventory.choices import (
     ServiceState,
     ServiceStatus,
 )
-from inventory.consistency import semver_problem
 
 
 def validate_semver(value: str) -> None:
-    if problem := semver_problem(value):
+    if problem := version_problem(value):
         raise ValidationError(problem)
 
 

@@ -17,12 +17,10 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-import semver
-
-from inventory.snapshot import (
+from domain.plan import ActionKind, HostStep, Plan, ServerAction, Wave
+from domain.snapshot import (
     GroupPolicy,
     HaModel,
     MemberRole,
@@ -30,8 +28,8 @@ from inventory.snapshot import (
     ServiceStatus,
     Snapshot,
 )
+from domain.versions import is_older
 from planner.options import PlanOptions
-from planner.plan import ActionKind, HostStep, Plan, ServerAction, Wave
 
 MOVES = (ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE)
 
@@ -86,23 +84,6 @@ class ValidationReport:
             "migrations": self.migrations,
             "moved_twice": self.moved_twice,
         }
-
-
-@lru_cache(maxsize=4096)
-def _version(text: str) -> semver.Version | None:
-    try:
-        return semver.Version.parse(text, optional_minor_and_patch=True)
-    except (ValueError, TypeError):
-        return None
-
-
-@lru_cache(maxsize=65536)
-def _older(a: str, b: str) -> bool:
-    """True when version ``a`` is strictly older than ``b``."""
-    va, vb = _version(a), _version(b)
-    if va is None or vb is None:
-        return a < b
-    return va < vb
 
 
 class _Replay:
@@ -214,7 +195,7 @@ class _Replay:
             behind = [
                 f"{c} {host.versions.get(c, 'missing')} < {v}"
                 for c, v in target.items()
-                if c not in host.versions or _older(host.versions[c], v)
+                if c not in host.versions or is_older(host.versions[c], v)
             ]
             if behind:
                 self.add(
@@ -409,7 +390,7 @@ class _Replay:
         if live:
             src_v, dst_v = self.versions[host], self.versions[target]
             older = [
-                f"{c} {dst_v[c]} < {v}" for c, v in src_v.items() if c in dst_v and _older(dst_v[c], v)
+                f"{c} {dst_v[c]} < {v}" for c, v in src_v.items() if c in dst_v and is_older(dst_v[c], v)
             ]
             if older:
                 self.add(
@@ -471,7 +452,7 @@ class _Replay:
                 continue
             if live:
                 src_v, dst_v = self.versions[host], self.versions[cand.name]
-                if any(c in dst_v and _older(dst_v[c], v) for c, v in src_v.items()):
+                if any(c in dst_v and is_older(dst_v[c], v) for c, v in src_v.items()):
                     continue
             peers = sum(m in residents for members in self.soft_groups.get(name, ()) for m in members)
             if chosen is None or peers < chosen_peers:
@@ -485,7 +466,7 @@ class _Replay:
     def _upgrade(self, name: str) -> None:
         versions = self.versions[name]
         for c, v in self.snap.target.versions.items():
-            if c not in versions or _older(versions[c], v):
+            if c not in versions or is_older(versions[c], v):
                 versions[c] = v
 
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import simpy
 
-from inventory.snapshot import Snapshot
-from planner.plan import ActionKind, HostStep, Plan
+from domain.plan import ActionKind, HostStep, Plan
+from domain.snapshot import Snapshot
 from simulator.availability import Availability
 from simulator.distributions import Distribution
 from simulator.migration import MigrationSpec
@@ -197,6 +197,7 @@ class _Run:
     # --- the plan
 
     def run(self) -> RunResult:
+        self.plan_end_s: float | None = None
         self.env.process(self._plan())
         self.env.run()
         now = self.env.now
@@ -207,7 +208,9 @@ class _Run:
         avail = self.avail.vnfs
         return RunResult(
             seed=self.seed,
-            duration_s=now,
+            # The plan's duration is the end of its last wave, whatever timers
+            # (a failed host's late events) the clock ran on after it.
+            duration_s=now if self.plan_end_s is None else self.plan_end_s,
             events=self.events,
             server_downtime_s=self.downtime,
             vnf_outage_s={n: v.outage for n, v in avail.items()},
@@ -235,6 +238,7 @@ class _Run:
             start = self.env.now
             yield self.env.all_of([self.env.process(self._host(step)) for step in wave.hosts])
             self._event(start, "", "", WAVE, f"wave {index + 1}: {len(wave.hosts)} hosts")
+        self.plan_end_s = self.env.now
 
     def _host(self, step: HostStep) -> Generator[simpy.Event, Any, None]:
         env, params, host = self.env, self.params, step.host

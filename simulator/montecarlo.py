@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from inventory.snapshot import Snapshot
-from planner.plan import Plan
+from domain.plan import Plan
+from domain.snapshot import Snapshot
 from simulator.engine import simulate
 from simulator.params import SimParams
 
@@ -34,6 +34,7 @@ SCALAR_FIGURES = (
     "sla_violations",
     "failures",
     "migrations",
+    "servers_moved_twice",
     "servers_caught_by_upgrade",
     "min_ram_headroom",
 )

@@ -122,6 +122,7 @@ class RunResult:
             "sla_violations": len(self.sla_violations),
             "failures": len(self.failures),
             "migrations": self.migrations,
+            "servers_moved_twice": len(self.servers_moved_twice),
             "servers_caught_by_upgrade": len(self.servers_caught_by_upgrade),
             "min_ram_headroom": self.min_ram_headroom,
             "vnf_outage_s": self.vnf_outage_s,
