@@ -47,14 +47,14 @@ def build(hosts: int, servers: int):
     """An inventory, users and an approved serial plan; its execution, started."""
     from django.contrib.auth import get_user_model
 
+    from domain.plan import ActionKind, HostStep, ServerAction, Wave
+    from domain.plan import Plan as PurePlan
+    from domain.snapshot import Host, Release, Server, Snapshot
     from executor import services
     from inventory.models import Cloud
     from inventory.services import replace_inventory
-    from inventory.snapshot import Host, Release, Server, Snapshot
     from planner.export import plan_to_dict
     from planner.models import Plan
-    from planner.plan import ActionKind, HostStep, ServerAction, Wave
-    from planner.plan import Plan as PurePlan
     from planner.services import content_hash
 
     names = [f"cmp{i:03d}" for i in range(hosts + 1)]

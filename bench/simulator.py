@@ -21,9 +21,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from domain.plan import ActionKind, HostStep, Plan, ServerAction, Wave  # noqa: E402
+from domain.snapshot import HaModel, MemberRole, Snapshot  # noqa: E402
 from inventory.demo import generate, wave_hosts  # noqa: E402
-from inventory.snapshot import HaModel, MemberRole, Snapshot  # noqa: E402
-from planner.plan import ActionKind, HostStep, Plan, ServerAction, Wave  # noqa: E402
 from simulator.engine import simulate  # noqa: E402
 from simulator.montecarlo import monte_carlo  # noqa: E402
 from simulator.params import SimParams  # noqa: E402

@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from domain.plan import ActionKind
 from executor.hooks import UpgradeDriver, VnfManager
 from executor.port import CloudPort, Permanent, ServerInfo, Transient
 from executor.steps import StepKind, StepSpec
-from planner.plan import ActionKind
 
 # Nova's migration statuses that are over (anything else is in flight).
 MIGRATION_DONE = frozenset({"completed", "finished", "confirmed", "reverted"})

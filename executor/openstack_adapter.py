@@ -41,7 +41,7 @@ from executor.port import (
     Transient,
     WaitTimeout,
 )
-from inventory.snapshot import (
+from domain.snapshot import (
     Component,
     GroupPolicy,
     Host,

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from planner.plan import ActionKind, Plan
+from domain.plan import ActionKind, Plan
 
 
 class StepKind(StrEnum):

@@ -47,7 +47,7 @@ from inventory.demo_catalog import (
     Flavor,
     VnfType,
 )
-from inventory.snapshot import (
+from domain.snapshot import (
     Component,
     GroupPolicy,
     HaModel,

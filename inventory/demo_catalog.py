@@ -13,7 +13,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from inventory.snapshot import HaModel
+from domain.snapshot import HaModel
 
 # Line rate of a migration NIC in MiB/s: 10 and 25 Gbit/s.
 NIC_10GBE_MIBPS = 1192.1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from inventory.snapshot import Server, Snapshot, Vnf
+from domain.snapshot import Server, Snapshot, Vnf
 
 # 10 Gbit/s, the common migration NIC, when nobody says otherwise.
 DEFAULT_NIC_BANDWIDTH_MIBPS = 1192.0

@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError
 
 from inventory.consistency import find_problems
 from inventory.schema import FORMAT_VERSION, SCHEMA
-from inventory.snapshot import (
+from domain.snapshot import (
     Component,
     GroupPolicy,
     HaModel,

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, Sum
 from inventory import models as m
 from inventory.files import InventoryError, load_inventory, parse_inventory, read_document
 from inventory.filtersets import HostFilterSet
-from inventory.snapshot import (
+from domain.snapshot import (
     Component,
     GroupPolicy,
     HaModel,

@@ -12,9 +12,9 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from inventory.snapshot import HaModel, Host, Server, ServiceState, ServiceStatus, Snapshot
+from domain.plan import ActionKind
+from domain.snapshot import HaModel, Host, Server, ServiceState, ServiceStatus, Snapshot
 from planner.options import PlanOptions
-from planner.plan import ActionKind
 
 RESOURCES = ("vcpu", "ram", "disk")
 RESOURCE_LABELS = {"vcpu": "vCPU", "ram": "RAM", "disk": "disk"}

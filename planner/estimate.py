@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from inventory.snapshot import Snapshot
-from planner.plan import ActionKind, HostStep, Plan, ServerAction
+from domain.plan import ActionKind, HostStep, Plan, ServerAction
+from domain.snapshot import Snapshot
 from planner.timing import (
     Timings,
     default_timings,

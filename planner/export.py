@@ -11,8 +11,8 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from inventory.snapshot import Snapshot
-from planner.plan import PLAN_FORMAT_VERSION, ActionKind, HostStep, Plan, ServerAction, Wave
+from domain.plan import PLAN_FORMAT_VERSION, ActionKind, HostStep, Plan, ServerAction, Wave
+from domain.snapshot import Snapshot
 
 FORMAT_NAME = "escalator-plan"
 CSV_COLUMNS = ["wave", "host", "order", "server", "action", "source", "target"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from planner.plan import ActionKind
+from domain.plan import ActionKind
 from planner.strategies import STRATEGIES
 
 ACTION_CHOICES = [(kind.value, kind.value) for kind in ActionKind]

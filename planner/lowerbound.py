@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
-from inventory.snapshot import HaModel, Server, Snapshot
+from domain.plan import ActionKind
+from domain.snapshot import HaModel, Server, Snapshot
 from planner.capacity import parkable
 from planner.estimate import slot_s
 from planner.options import PlanOptions
-from planner.plan import ActionKind
 from planner.strategies.engine import hosts_to_upgrade
 from planner.timing import (
     Timings,

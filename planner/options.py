@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from planner.plan import ActionKind
+from domain.plan import ActionKind
 
 # Stop/start takes a service down for a whole host upgrade: only where the
 # operator allows it explicitly (the seed's rule).

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from inventory.snapshot import (
+from domain.plan import ActionKind
+from domain.snapshot import (
     UNSTABLE_SERVER_STATUSES,
     HaModel,
     MemberRole,
@@ -22,16 +23,15 @@ from inventory.snapshot import (
     ServiceStatus,
     Snapshot,
 )
+from domain.versions import compare, needs_upgrade, parse
 from planner.capacity import zone_capacities
 from planner.options import PlanOptions
-from planner.plan import ActionKind
 from planner.timing import (
     Timings,
     default_timings,
     estimate_cold_migration,
     estimate_live_migration,
 )
-from planner.versions import compare, needs_upgrade, parse
 
 
 class Status(StrEnum):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
-from inventory.snapshot import Host, Server
+from domain.snapshot import Host, Server
 from simulator.migration import MigrationSpec, migrate
 
 

@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from inventory.snapshot import Snapshot
+from domain.plan import MOVING_ACTIONS, Plan
+from domain.snapshot import Snapshot
 from planner.errors import NoPlanError
 from planner.lowerbound import LowerBound, lower_bound
 from planner.options import PlanOptions
-from planner.plan import MOVING_ACTIONS, Plan
 from planner.simulation import SimFigures, simulate_runs, simulator_scorer
 from planner.strategies import make_plan
 from planner.timing import timings_from

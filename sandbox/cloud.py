@@ -32,8 +32,8 @@ from nova.db.main import api as main_db
 from nova.servicegroup.drivers import db as servicegroup_db
 from nova.tests.functional import integrated_helpers
 
+from domain.snapshot import ServiceState, ServiceStatus, Snapshot
 from executor.port import VERSION_KEY_PREFIX
-from inventory.snapshot import ServiceState, ServiceStatus, Snapshot
 from sandbox import bus, driver, snapshot, speedups
 from sandbox.driver import SETTINGS
 from sandbox.placement_service import PlacementService

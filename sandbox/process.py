@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from domain.snapshot import Snapshot
 from inventory.files import write_inventory
-from inventory.snapshot import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 180

@@ -7,7 +7,7 @@ that is shut off. Versions are one release behind ``target``. Pure.
 
 from __future__ import annotations
 
-from inventory.snapshot import (
+from domain.snapshot import (
     Component,
     GroupPolicy,
     HaModel,

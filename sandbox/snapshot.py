@@ -30,8 +30,8 @@ from nova.db.main import api as main_db
 from oslo_utils.fixture import uuidsentinel
 from placement import db_api as placement_db
 
+from domain.snapshot import Snapshot
 from inventory.files import dumps_inventory
-from inventory.snapshot import Snapshot
 
 _SENTINELS = "sentinels.json"
 # Saved clouds kept per cache directory, the most recently used first.

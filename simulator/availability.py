@@ -9,7 +9,7 @@ against the VNF's per-event budget.
 
 from __future__ import annotations
 
-from inventory.snapshot import HaModel, MemberRole, Snapshot
+from domain.snapshot import HaModel, MemberRole, Snapshot
 from simulator.records import VNF_OUTAGE, Event, SlaViolation
 
 

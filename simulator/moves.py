@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from planner.plan import ActionKind
+from domain.plan import ActionKind
 from simulator.migration import (
     EV_CONVERGED,
     EV_DONE,

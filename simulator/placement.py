@@ -8,7 +8,7 @@ unless the plan says ``keep_az: false``) with room for the server (vCPUs,
 RAM and disk after allocation ratios) and no member of its hard
 anti-affinity groups: fewest soft-anti-affinity peers, then most free RAM,
 then name; a live migration also needs a destination whose components are
-nowhere older than the source's (planner.versions.can_live_migrate: old to
+nowhere older than the source's (domain.versions.can_live_migrate: old to
 new is fine, new back to old is not). The planner's model of the scheduler
 (planner/strategies/engine.py ``_target``) is the same, so a plan without
 explicit targets lands where its planner expected. A migration claims its
@@ -24,8 +24,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 
-from inventory.snapshot import GroupPolicy, Release, ServiceState, ServiceStatus, Snapshot
-from planner.versions import can_live_migrate, upgraded_versions
+from domain.snapshot import GroupPolicy, Release, ServiceState, ServiceStatus, Snapshot
+from domain.versions import can_live_migrate, upgraded_versions
 
 
 class Placement:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from inventory.snapshot import Snapshot
+from domain.plan import Plan
+from domain.snapshot import Snapshot
 from planner.errors import UnknownStrategyError
 from planner.options import PlanOptions
-from planner.plan import Plan
 from planner.strategies.baseline import az_by_az, parallel, serial
 from planner.strategies.optimized import optimized
 

@@ -6,9 +6,9 @@ VNF's HA only as a fallback) and leave destinations to Nova's scheduler.
 
 from __future__ import annotations
 
-from inventory.snapshot import Snapshot
+from domain.plan import Plan
+from domain.snapshot import Snapshot
 from planner.options import PlanOptions
-from planner.plan import Plan
 from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
 
 

@@ -15,11 +15,12 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inventory.snapshot import HaModel, MemberRole, Server, Snapshot
+from domain.plan import ActionKind, HostStep, Plan, ServerAction, Wave
+from domain.snapshot import HaModel, MemberRole, Server, Snapshot
+from domain.versions import needs_upgrade
 from planner.capacity import zone_capacities
 from planner.errors import NoPlanError
 from planner.options import PlanOptions
-from planner.plan import ActionKind, HostStep, Plan, ServerAction, Wave
 from planner.strategies.state import CloudState
 from planner.timing import (
     Timings,
@@ -27,7 +28,6 @@ from planner.timing import (
     estimate_cold_migration,
     estimate_live_migration,
 )
-from planner.versions import needs_upgrade
 
 
 @dataclass(frozen=True)

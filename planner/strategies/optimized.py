@@ -15,12 +15,12 @@ import random
 import time
 from collections.abc import Callable
 
-from inventory.snapshot import Snapshot
+from domain.plan import MOVING_ACTIONS, ActionKind, Plan
+from domain.snapshot import Snapshot
 from planner.capacity import parkable
 from planner.errors import NoPlanError
 from planner.estimate import estimate_duration
 from planner.options import PlanOptions
-from planner.plan import MOVING_ACTIONS, ActionKind, Plan
 from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
 from planner.timing import Timings, default_timings
 

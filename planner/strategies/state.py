@@ -12,9 +12,9 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 
-from inventory.snapshot import GroupPolicy, Host, Server, Snapshot
+from domain.snapshot import GroupPolicy, Host, Server, Snapshot
+from domain.versions import can_live_migrate, needs_upgrade, upgraded_versions
 from planner.capacity import can_receive, capacity, demand
-from planner.versions import can_live_migrate, needs_upgrade, upgraded_versions
 
 
 class CloudState:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from domain.snapshot import Component
 from inventory.discovery import merge
-from inventory.snapshot import Component
 from sandbox.seed import small_cloud
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.plan import ActionKind, HostStep, ServerAction, Wave
+from domain.plan import Plan as PurePlan
 from executor.port import MigrationInfo
 from inventory.services import replace_inventory
 from planner.export import plan_to_dict
 from planner.models import Plan
-from planner.plan import ActionKind, HostStep, ServerAction, Wave
-from planner.plan import Plan as PurePlan
 from planner.services import content_hash
 from sandbox.seed import TARGET, small_cloud
 

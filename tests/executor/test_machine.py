@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.plan import ActionKind, HostStep, Plan, ServerAction, Wave
 from executor.actions import Policy
 from executor.machine import Machine, Outcome, StepState, Wanted
 from executor.steps import StepKind, build_steps
-from planner.plan import ActionKind, HostStep, Plan, ServerAction, Wave
 from tests.executor.fakes import (
     NEW,
     FakeCloud,

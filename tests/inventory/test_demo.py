@@ -17,7 +17,7 @@ from inventory.consistency import find_problems
 from inventory.demo import generate, wave_hosts
 from inventory.demo_catalog import FLAVORS, NIC_10GBE_MIBPS
 from inventory.files import dump_inventory, parse_inventory
-from inventory.snapshot import (
+from domain.snapshot import (
     GroupPolicy,
     HaModel,
     MemberRole,

@@ -7,7 +7,7 @@ servers of 2 vCPU, 8 GiB, 20 GiB, running and live-migratable.
 
 from __future__ import annotations
 
-from inventory.snapshot import (
+from domain.snapshot import (
     Component,
     GroupPolicy,
     HaModel,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.plan import ActionKind
 from planner.estimate import estimate_duration
 from planner.lowerbound import lower_bound
 from planner.options import PlanOptions
-from planner.plan import ActionKind
 from planner.strategies import make_plan
 from planner.timing import Timings, estimate_live_migration, timings_from
 from simulator.distributions import Fixed, Uniform

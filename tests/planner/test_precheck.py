@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from inventory.snapshot import Component, Release, ServiceState, ServiceStatus
+from domain.plan import ActionKind
+from domain.snapshot import Component, Release, ServiceState, ServiceStatus
 from planner.options import PlanOptions
-from planner.plan import ActionKind
 from planner.precheck import CHECKS, PrecheckResult, Status, run_precheck
 from tests.planner.builder import (
     NEW,

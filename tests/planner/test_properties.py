@@ -8,7 +8,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inventory.snapshot import (
+from domain.plan import ActionKind
+from domain.snapshot import (
     GroupPolicy,
     HaModel,
     MemberRole,
@@ -18,12 +19,11 @@ from inventory.snapshot import (
     Vnf,
     VnfMember,
 )
+from domain.versions import needs_upgrade
 from planner.errors import NoPlanError
 from planner.options import PlanOptions
-from planner.plan import ActionKind
 from planner.strategies import STRATEGIES, make_plan
 from planner.validator import validate
-from planner.versions import needs_upgrade
 from tests.planner.builder import NEW, OLD, cloud, host, server
 
 

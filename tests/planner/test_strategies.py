@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.plan import ActionKind as K
 from inventory.demo import generate
 from planner.errors import NoPlanError, UnknownStrategyError
 from planner.options import PlanOptions
-from planner.plan import ActionKind as K
 from planner.strategies import STRATEGIES, make_plan
 from planner.strategies.optimized import moved_twice
 from planner.validator import resolve_targets, validate

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from inventory.snapshot import ServiceStatus
+from domain.plan import ActionKind as K
+from domain.plan import HostStep, Plan, ServerAction, Wave
+from domain.snapshot import ServiceStatus
 from planner.options import PlanOptions
-from planner.plan import ActionKind as K
-from planner.plan import HostStep, Plan, ServerAction, Wave
 from planner.validator import resolve_targets, validate
 from tests.planner.builder import (
     NEW,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from inventory.snapshot import HaModel, Host, MemberRole, Server, Snapshot, Vnf, VnfMember
-from planner.plan import ActionKind, HostStep, Plan, ServerAction, Wave
+from domain.plan import ActionKind, HostStep, Plan, ServerAction, Wave
+from domain.snapshot import HaModel, Host, MemberRole, Server, Snapshot, Vnf, VnfMember
 from simulator.distributions import Fixed
 from simulator.params import SimParams
 

@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from inventory.snapshot import GroupPolicy, HaModel, MemberRole, ServerGroup
-from planner.plan import ActionKind as K
+from domain.plan import ActionKind as K
+from domain.snapshot import GroupPolicy, HaModel, MemberRole, ServerGroup
 from simulator.engine import simulate
 from simulator.records import RunResult
 from tests.simulator.builders import cloud, fixed_params, host, plan, server, step, vnf
@@ -333,7 +333,7 @@ def test_a_result_is_json_ready() -> None:
 def test_live_migration_never_goes_from_a_newer_stack_to_an_older_one() -> None:
     from dataclasses import replace
 
-    from inventory.snapshot import Component
+    from domain.snapshot import Component
 
     newer = replace(host("h1"), components=(Component("nova-compute", "30.1.0"),))
     older = replace(host("h2", ram=262144), components=(Component("nova-compute", "30.0.0"),))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inventory.snapshot import HaModel, MemberRole
-from planner.plan import ActionKind as K
+from domain.plan import ActionKind as K
+from domain.snapshot import HaModel, MemberRole
 from simulator.engine import simulate
 from simulator.montecarlo import monte_carlo, percentile, run_seeds, stats
 from simulator.params import SimParams

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inventory.snapshot import HaModel, MemberRole, Snapshot
-from planner.plan import ActionKind as K
-from planner.plan import Plan
+from domain.plan import ActionKind as K
+from domain.plan import Plan
+from domain.snapshot import HaModel, MemberRole, Snapshot
 from simulator.engine import simulate
 from simulator.params import SimParams
 from tests.simulator.builders import cloud, fixed_params, host, plan, server, step, vnf
