@@ -10,45 +10,61 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cached_property
 
-
-class ServiceStatus(StrEnum):
-    ENABLED = "enabled"
-    DISABLED = "disabled"
+from domain.choice import Choice
 
 
-class ServiceState(StrEnum):
-    UP = "up"
-    DOWN = "down"
+class ServiceStatus(Choice):
+    ENABLED = "enabled", "Enabled"
+    DISABLED = "disabled", "Disabled"
 
 
-class GroupPolicy(StrEnum):
-    AFFINITY = "affinity"
-    ANTI_AFFINITY = "anti-affinity"
-    SOFT_AFFINITY = "soft-affinity"
-    SOFT_ANTI_AFFINITY = "soft-anti-affinity"
+class ServiceState(Choice):
+    UP = "up", "Up"
+    DOWN = "down", "Down"
 
 
-class HaModel(StrEnum):
-    ACTIVE_STANDBY = "active-standby"
-    N_PLUS_M = "n+m"
-    NONE = "none"
+class GroupPolicy(Choice):
+    AFFINITY = "affinity", "Affinity"
+    ANTI_AFFINITY = "anti-affinity", "Anti-affinity"
+    SOFT_AFFINITY = "soft-affinity", "Soft affinity"
+    SOFT_ANTI_AFFINITY = "soft-anti-affinity", "Soft anti-affinity"
 
 
-class MemberRole(StrEnum):
-    ACTIVE = "active"
-    STANDBY = "standby"
-    MEMBER = "member"
+class HaModel(Choice):
+    ACTIVE_STANDBY = "active-standby", "Active-standby"
+    N_PLUS_M = "n+m", "N+M pool"
+    NONE = "none", "None"
+
+
+class MemberRole(Choice):
+    ACTIVE = "active", "Active"
+    STANDBY = "standby", "Standby"
+    MEMBER = "member", "Pool member"
+
+
+class ServerStatus(Choice):
+    """Nova's server statuses that an inventory may hold."""
+
+    ACTIVE = "ACTIVE", "Active"
+    SHUTOFF = "SHUTOFF", "Shut off"
+    ERROR = "ERROR", "Error"
+    MIGRATING = "MIGRATING", "Migrating"
+    RESIZE = "RESIZE", "Resize"
+    VERIFY_RESIZE = "VERIFY_RESIZE", "Verify resize"
+    REBUILD = "REBUILD", "Rebuild"
+    BUILD = "BUILD", "Build"
+    REBOOT = "REBOOT", "Reboot"
+    HARD_REBOOT = "HARD_REBOOT", "Hard reboot"
+    PAUSED = "PAUSED", "Paused"
+    SUSPENDED = "SUSPENDED", "Suspended"
+    UNKNOWN = "UNKNOWN", "Unknown"
 
 
 # Nova server statuses that mean "busy or broken": a pre-check fails on them.
-UNSTABLE_SERVER_STATUSES = frozenset(
-    {"ERROR", "MIGRATING", "RESIZE", "VERIFY_RESIZE", "REBUILD", "BUILD", "REBOOT",
-     "HARD_REBOOT", "PAUSED", "SUSPENDED", "UNKNOWN"}
-)
-SERVER_STATUSES = frozenset({"ACTIVE", "SHUTOFF"}) | UNSTABLE_SERVER_STATUSES
+UNSTABLE_SERVER_STATUSES = frozenset(ServerStatus) - {ServerStatus.ACTIVE, ServerStatus.SHUTOFF}
+SERVER_STATUSES = frozenset(ServerStatus)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,11 @@
+"""Choices of the executor's fields; step and wanted states come from the pure core."""
+
+from __future__ import annotations
+
 from django.db import models
+
+from escalator_site.choices import text_choices
+from executor import machine
 
 
 class ExecutionState(models.TextChoices):
@@ -18,15 +25,5 @@ ACTIVE_STATES = (ExecutionState.QUEUED, ExecutionState.RUNNING, ExecutionState.P
 FINAL_STATES = (ExecutionState.ABORTED, ExecutionState.DONE)
 
 
-class StepState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped"
-
-
-class Wanted(models.TextChoices):
-    RUN = "run", "Run"
-    PAUSE = "pause", "Pause"
-    ABORT = "abort", "Abort"
+StepState = text_choices(machine.StepState)
+Wanted = text_choices(machine.Wanted)

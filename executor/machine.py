@@ -33,29 +33,30 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from domain.choice import Choice
 from executor.actions import Policy, StepFailed, handler_for
 from executor.hooks import UpgradeDriver, VnfManager
 from executor.port import CloudError, CloudPort, Conflict, Transient
 from executor.steps import StepKind, StepSpec, steps_by_host
 
 
-class StepState(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
+class StepState(Choice):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
 
 
 FINISHED = frozenset({StepState.DONE, StepState.SKIPPED})
 
 
-class Wanted(StrEnum):
+class Wanted(Choice):
     """What the operator wants of a running execution."""
 
-    RUN = "run"
-    PAUSE = "pause"
-    ABORT = "abort"
+    RUN = "run", "Run"
+    PAUSE = "pause", "Pause"
+    ABORT = "abort", "Abort"
 
 
 class Outcome(StrEnum):
