@@ -8,9 +8,12 @@ disk in GiB, bandwidth and dirty rates in MiB/s, durations in seconds.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cached_property
+from typing import Any
 
 from domain.choice import Choice
 
@@ -195,6 +198,16 @@ class Snapshot:
     # The clouds.yaml entry that reaches this cloud, when known.
     openstack_cloud: str = ""
 
+    def fingerprint(self) -> str:
+        """A stable hash of the content: equal for the same cloud in any order.
+
+        The order of hosts, servers, groups, VNFs, components, aggregates and
+        members carries no meaning, so it is sorted away; a plan bound to a
+        fingerprint is bound to what the cloud held, not how it was listed.
+        """
+        canonical = json.dumps(_canonical(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
     @cached_property
     def host_by_name(self) -> Mapping[str, Host]:
         return {h.name: h for h in self.hosts}
@@ -221,3 +234,15 @@ class Snapshot:
             for member in group.members:
                 groups.setdefault(member, []).append(group)
         return {name: tuple(gs) for name, gs in groups.items()}
+
+
+def _canonical(value: Any) -> Any:
+    """Plain JSON data of a snapshot part, with every unordered sequence sorted."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        items = [_canonical(item) for item in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 2.0 and 2 are the same ratio, whichever way it was typed
+    return value
