@@ -16,7 +16,6 @@ cheaper per server), and the copies themselves advance in closed form
 from __future__ import annotations
 
 import gc
-import math
 import random
 from collections import deque
 from collections.abc import Generator
@@ -28,9 +27,7 @@ from domain.plan import ActionKind, HostStep, Plan
 from domain.snapshot import Snapshot
 from simulator.availability import Availability
 from simulator.distributions import Distribution
-from simulator.migration import MigrationSpec
-from simulator.moves import worker as move_worker
-from simulator.network import Link, Network
+from simulator.moves import Migrations
 from simulator.params import SimParams
 from simulator.placement import Placement
 from simulator.records import (
@@ -101,15 +98,6 @@ class _Run:
         self.placement = Placement(snapshot, keep_az=bool(plan.options.get("keep_az", True)))
         self.placement.on_change = self._sample_headroom
         self._sample_headroom()
-        self.net = Network(self.env)
-        factor = params.bandwidth_factor
-        self.nic = {
-            h.name: Link(h.name, (h.nic_bandwidth_mibps or params.default_nic_bandwidth_mibps) * factor)
-            for h in snapshot.hosts
-        }
-        fabric = params.fabric_bandwidth_mibps
-        self.fabric = Link("fabric", fabric) if fabric else None
-        self.live_cap = params.migration_bandwidth_cap_mibps or math.inf
         self.servers = snapshot.server_by_name
         self.vnf_name = {s: vnf.name for s, vnf in snapshot.vnf_of_server.items()}
         self.vnfs = {vnf.name: vnf for vnf in snapshot.vnfs}
@@ -121,17 +109,13 @@ class _Run:
             self.on_host.setdefault(server.host, set()).add(server.name)
         self.to_start: dict[str, list[str]] = {h: [] for h in self.on_host}
         self.abandoned: set[str] = set()
-        self.moves: dict[str, int] = {}
-        self.live_done = 0
-        self.cold_done = 0
-        self.migrated_mib = 0.0
         self.halted = False
         self.caught: list[str] = []
         self.skipped: list[str] = []
         self.hosts_upgraded = 0
         self.rolled_back: list[str] = []
-        self._schedules: dict[tuple[int, int], MigrationSpec] = {}  # by (flavor RAM, disk)
-        self._specs: dict[str, MigrationSpec] = {}  # by server
+        limit = int(plan.options.get("concurrent_migrations") or 0)
+        self.migrations = Migrations(self, snapshot, limit)
 
     # --- bookkeeping
 
@@ -149,12 +133,12 @@ class _Run:
         else:
             headroom.append(Headroom(now, ram, cpu))
 
-    def _event(self, start: float, host: str, server: str, kind: str, detail: str = "", downtime: float = 0.0) -> None:
+    def event(self, start: float, host: str, server: str, kind: str, detail: str = "", downtime: float = 0.0) -> None:
         self.events.append(
             Event(start, self.env.now, host, server, self.vnf_name.get(server, ""), kind, detail, downtime)
         )
 
-    def _down(self, server: str, failover: bool) -> None:
+    def down(self, server: str, failover: bool) -> None:
         """``server`` stops serving; an active member lost for long makes its VNF fail over."""
         if not self.up[server]:
             return
@@ -167,7 +151,7 @@ class _Run:
                 self._switch(server, spare, FAILOVER)
         self.avail.down(server, now)
 
-    def _up(self, server: str) -> None:
+    def bring_up(self, server: str) -> None:
         if self.up[server]:
             return
         now = self.env.now
@@ -189,7 +173,7 @@ class _Run:
 
         def end(_ev: Any) -> None:
             self.avail.switch_end(server, self.env.now)
-            self._event(start, self.placement.host_of[server], server, kind, f"to {spare}")
+            self.event(start, self.placement.host_of[server], server, kind, f"to {spare}")
 
         timer.callbacks.append(end)
         return timer
@@ -206,6 +190,7 @@ class _Run:
             self.downtime[server] += now - since
         self.events.sort(key=lambda e: (e.time, e.end, e.host, e.server, e.kind))
         avail = self.avail.vnfs
+        moves = self.migrations
         return RunResult(
             seed=self.seed,
             # The plan's duration is the end of its last wave, whatever timers
@@ -219,11 +204,12 @@ class _Run:
             sla_violations=self.avail.violations,
             capacity_headroom=self.headroom,
             failures=self.failures,
-            migrations=self.live_done + self.cold_done,
-            live_migrations=self.live_done,
-            cold_migrations=self.cold_done,
-            migrated_mib=self.migrated_mib,
-            servers_moved_twice=sorted(s for s, n in self.moves.items() if n > 1),
+            migrations=moves.live_done + moves.cold_done,
+            live_migrations=moves.live_done,
+            cold_migrations=moves.cold_done,
+            migrated_mib=moves.migrated_mib,
+            servers_moved_twice=sorted(s for s, n in moves.moves.items() if n > 1),
+            most_moves_in_flight=moves.most_in_flight,
             servers_caught_by_upgrade=self.caught,
             actions_skipped=self.skipped,
             halted=self.halted,
@@ -237,7 +223,7 @@ class _Run:
                 break
             start = self.env.now
             yield self.env.all_of([self.env.process(self._host(step)) for step in wave.hosts])
-            self._event(start, "", "", WAVE, f"wave {index + 1}: {len(wave.hosts)} hosts")
+            self.event(start, "", "", WAVE, f"wave {index + 1}: {len(wave.hosts)} hosts")
         self.plan_end_s = self.env.now
 
     def _host(self, step: HostStep) -> Generator[simpy.Event, Any, None]:
@@ -246,15 +232,15 @@ class _Run:
         # Nova stops scheduling to a host as soon as its service is disabled.
         self.placement.set_in_service(host, False)
         yield env.timeout(self.draw(params.disable_s))
-        self._event(start, host, "", DISABLE)
+        self.event(start, host, "", DISABLE)
 
         switchovers = [self._park(a.server, host) for a in step.actions if a.kind == ActionKind.SWITCHOVER]
         if switchovers:
             yield env.all_of(switchovers)
-        waits = [self._stop(a.server, host) for a in step.actions if a.kind == ActionKind.STOP_START]
+        waits = [self.stop(a.server, host) for a in step.actions if a.kind == ActionKind.STOP_START]
         queue = deque(a for a in step.actions if a.kind in (ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE))
         workers = min(params.max_concurrent_live_migrations, len(queue))
-        waits.extend(move_worker(self, queue, host) for _ in range(workers))
+        waits.extend(self.migrations.worker(queue, host) for _ in range(workers))
         if waits:
             yield env.all_of(waits)
 
@@ -266,17 +252,17 @@ class _Run:
         listed = {a.server for a in step.actions}
         for server in sorted(self.on_host[host]):
             if self.up[server]:
-                self._down(server, failover=True)
+                self.down(server, failover=True)
                 self.to_start[host].append(server)
                 if server not in listed:
                     self.caught.append(server)
         upgraded = yield from self._upgrade(host)
         start = env.now
         yield env.timeout(self.draw(params.reboot_s))
-        self._event(start, host, "", REBOOT)
+        self.event(start, host, "", REBOOT)
         start = env.now
         yield env.timeout(self.draw(params.verify_s))
-        self._event(start, host, "", VERIFY)
+        self.event(start, host, "", VERIFY)
         if upgraded:
             self.placement.upgraded(host, self.snapshot, self.snapshot.target)
         yield from self._back_in_service(host, ENABLE, "")
@@ -291,15 +277,15 @@ class _Run:
             start = env.now
             yield env.timeout(self.draw(params.upgrade_s))
             if self.rng.random() >= params.upgrade_failure_p:
-                self._event(start, host, "", UPGRADE, f"attempt {attempt + 1}")
+                self.event(start, host, "", UPGRADE, f"attempt {attempt + 1}")
                 return True
-            self._event(start, host, "", UPGRADE_FAILED, f"attempt {attempt + 1}")
+            self.event(start, host, "", UPGRADE_FAILED, f"attempt {attempt + 1}")
             last = attempt == params.upgrade_retries
             action = params.upgrade_failure_action if last else "retry"
             self.failures.append(Failure(env.now, host, "", "upgrade", "upgrade failed", action))
         start = env.now
         yield env.timeout(self.draw(params.rollback_s))
-        self._event(start, host, "", ROLLBACK, "upgrade failed: back to the previous release")
+        self.event(start, host, "", ROLLBACK, "upgrade failed: back to the previous release")
         if params.upgrade_failure_action == "halt":
             self.halted = True
         return False
@@ -310,7 +296,7 @@ class _Run:
         start = env.now
         yield env.timeout(self.draw(self.params.enable_s))
         self.placement.set_in_service(host, True)
-        self._event(start, host, "", kind, detail)
+        self.event(start, host, "", kind, detail)
         waits = []
         for server in self.to_start[host]:
             waits.append(self._start(server, host))
@@ -323,8 +309,8 @@ class _Run:
         timer = self.env.timeout(self.draw(self.params.start_s))
 
         def started(_ev: Any) -> None:
-            self._up(server)
-            self._event(start, host, server, START)
+            self.bring_up(server)
+            self.event(start, host, server, START)
 
         timer.callbacks.append(started)
         return timer
@@ -336,20 +322,20 @@ class _Run:
         self.to_start[host].append(server)
         if self.avail.is_active(server):
             timer = self._switch(server, self.avail.spare_for(server), SWITCHOVER)
-            self._down(server, failover=False)
+            self.down(server, failover=False)
             return timer
         start = self.env.now
-        self._down(server, failover=False)
+        self.down(server, failover=False)
         timer = self.env.timeout(self._switch_s(server))
-        timer.callbacks.append(lambda _ev: self._event(start, host, server, DRAIN))
+        timer.callbacks.append(lambda _ev: self.event(start, host, server, DRAIN))
         return timer
 
-    def _stop(self, server: str, host: str) -> simpy.Event:
+    def stop(self, server: str, host: str) -> simpy.Event:
         if not self.up[server]:
             return self.env.timeout(0)
         start = self.env.now
-        self._down(server, failover=True)
+        self.down(server, failover=True)
         self.to_start[host].append(server)
         timer = self.env.timeout(self.draw(self.params.stop_s))
-        timer.callbacks.append(lambda _ev: self._event(start, host, server, STOP))
+        timer.callbacks.append(lambda _ev: self.event(start, host, server, STOP))
         return timer

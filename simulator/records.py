@@ -99,6 +99,8 @@ class RunResult:
     halted: bool = False  # the policy stopped the plan before its last wave
     hosts_upgraded: int = 0
     hosts_rolled_back: list[str] = field(default_factory=list)
+    # Most live and cold migrations in flight at once across the cloud.
+    most_moves_in_flight: int = 0
 
     @property
     def total_vnf_outage_s(self) -> float:
@@ -154,4 +156,5 @@ class RunResult:
             "halted": self.halted,
             "hosts_upgraded": self.hosts_upgraded,
             "hosts_rolled_back": self.hosts_rolled_back,
+            "most_moves_in_flight": self.most_moves_in_flight,
         }
