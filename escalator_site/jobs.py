@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -29,6 +29,13 @@ def background(name: str):
 
 
 def submit(task, *args) -> Future | None:
+    """Run ``task`` (a task, or its registered name) as ``TASK_BACKEND`` says.
+
+    Services submit by name, so they never import the task modules that call
+    back into them (each app's ``ready()`` registers its tasks).
+    """
+    if isinstance(task, str):
+        task = current_app.tasks[task]
     backend = settings.TASK_BACKEND
     if backend == "celery":
         task.apply_async(args=args)

@@ -187,7 +187,7 @@ def _finish(execution: Execution, token: str, result: RunResult) -> str:
                                                           else ""),
                  state=str(state), cause=result.cause, step=result.failed_step)
     if final:
-        from executor.services import plan_finished
+        from executor.plan_state import plan_finished
 
         plan_finished(execution, state)
     return str(state)

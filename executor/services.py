@@ -19,11 +19,16 @@ from executor.models import Execution, StepRecord
 from executor.steps import build_steps
 from executor.store import record_event
 from planner import roles
+from planner import services as planning
 from planner.choices import PlanState
-from planner.models import Plan, PlanEvent
+from planner.models import Plan
 
 # Notes of a step that belong to one attempt: a retry starts them afresh.
 ATTEMPT_NOTES = ("attempts", "last_error", "baseline", "requested")
+
+
+# The task that runs an execution, by its registered name (executor.tasks).
+RUN_EXECUTION = "executor.run_execution"
 
 
 class ExecutionError(Exception):
@@ -40,33 +45,7 @@ def _require_admin(user) -> None:
 
 
 def _dispatch(execution_id: int) -> None:
-    from executor.tasks import run_execution_task
-
-    transaction.on_commit(lambda: submit(run_execution_task, execution_id))
-
-
-def _plan_state(plan: Plan, user, new: str, action: str) -> None:
-    """Move the plan to executing/executed through the workflow, or by CAS if absent."""
-    try:
-        from planner import services as workflow
-    except ImportError:  # the workflow is not there: do its compare-and-set ourselves
-        workflow = None
-    if workflow is not None:
-        if new == PlanState.EXECUTING and hasattr(workflow, "mark_executing"):
-            workflow.mark_executing(plan, user)
-            return
-        if new == PlanState.EXECUTED and hasattr(workflow, "mark_executed"):
-            workflow.mark_executed(plan, user)
-            return
-        if new == PlanState.APPROVED and hasattr(workflow, "mark_aborted"):
-            workflow.mark_aborted(plan, user)
-            return
-    old = plan.state
-    if Plan.objects.filter(pk=plan.pk, state=old).update(state=new) != 1:
-        raise ExecutionError("The plan changed meanwhile; reload it and try again.")
-    PlanEvent.objects.create(plan=plan, actor=user if user and user.is_authenticated else None,
-                             action=action, from_state=old, to_state=new,
-                             content_hash=plan.content_hash)
+    transaction.on_commit(lambda: submit(RUN_EXECUTION, execution_id))
 
 
 def _config(plan: Plan, config: dict[str, Any] | None) -> dict[str, Any]:
@@ -118,7 +97,7 @@ def start_execution(plan: Plan, user, config: dict[str, Any] | None = None) -> E
                        kind=str(s.kind), server=s.server, action=s.action, source=s.source,
                        target=s.target or "", vnf=s.vnf)
             for s in build_steps(pure, vnf_of)])
-        _plan_state(plan, user, PlanState.EXECUTING, "execution started")
+        planning.mark_executing(plan, user)
         record_event(execution.pk, "execution", f"started by {user.username} "
                      f"({execution.steps.count()} steps on cloud {cloud_name})",
                      actor=user, state=ExecutionState.QUEUED)
@@ -207,19 +186,6 @@ def skip_step(execution: Execution, user, key: str, reason: str) -> Execution:
     return execution
 
 
-def plan_finished(execution: Execution, state: str) -> None:
-    """Called by the worker when an execution ends: the plan is executed if it
-    completed, and approved again (to run again or be changed) if it was aborted."""
-    plan = Plan.objects.get(pk=execution.plan_id)
-    if plan.state != PlanState.EXECUTING:
-        return
-    if state == ExecutionState.DONE:
-        _plan_state(plan, execution.started_by, PlanState.EXECUTED, "executed")
-    elif state == ExecutionState.ABORTED:
-        _plan_state(plan, execution.started_by, PlanState.APPROVED, "execution aborted")
-
-
-
 def resume_interrupted() -> list[int]:
     """Hand back to a worker every execution that one should be running.
 
@@ -228,11 +194,9 @@ def resume_interrupted() -> list[int]:
     The runner's lease keeps this safe: a worker still alive elsewhere keeps
     its execution, and a new one waits for a dead one's lease to run out.
     """
-    from executor.tasks import run_execution_task
-
     ids = list(
         Execution.objects.filter(state__in=ACTIVE_STATES).order_by("pk").values_list("pk", flat=True)
     )
     for execution_id in ids:
-        submit(run_execution_task, execution_id)
+        submit(RUN_EXECUTION, execution_id)
     return ids

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from escalator_site.jobs import background
 from executor.runner import run_execution
+from executor.services import RUN_EXECUTION
 
 
-@background("executor.run_execution")
+@background(RUN_EXECUTION)
 def run_execution_task(execution_id: int) -> str:
     return run_execution(execution_id)

@@ -25,8 +25,11 @@ from planner.lowerbound import lower_bound
 from planner.models import Plan, PlanEvent, Simulation
 from planner.options import PlanOptions
 from planner.strategies import STRATEGIES, make_plan
-from planner.tasks import plan_task, simulate_task
 from planner.validator import validate
+
+# Background tasks by their registered names (planner.tasks imports this module).
+PLAN_TASK = "planner.plan"
+SIMULATE_TASK = "planner.simulate"
 
 
 class WorkflowError(Exception):
@@ -110,7 +113,7 @@ def create_plan(user, strategy: str, options: dict[str, Any] | None = None,
         )
         _audit(plan, user, "requested", "", PlanState.PLANNING, strategy)
         if background:
-            transaction.on_commit(lambda: submit_job(plan_task, plan.pk))
+            transaction.on_commit(lambda: submit_job(PLAN_TASK, plan.pk))
     if not background:
         compute_plan(plan.pk)
         plan.refresh_from_db()
@@ -230,7 +233,7 @@ def request_simulation(plan: Plan, user, runs: int = 20, seed: int = 0,
         requested_by=user,
     )
     if start:
-        transaction.on_commit(lambda: submit_job(simulate_task, simulation.pk))
+        transaction.on_commit(lambda: submit_job(SIMULATE_TASK, simulation.pk))
     return simulation
 
 

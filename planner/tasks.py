@@ -14,6 +14,7 @@ from inventory.services import load_snapshot
 from planner.choices import JobState, PlanState
 from planner.export import plan_from_dict
 from planner.models import Plan, PlanEvent, Simulation
+from planner.services import PLAN_TASK, SIMULATE_TASK, compute_plan
 from simulator.engine import simulate
 from simulator.montecarlo import monte_carlo
 from simulator.params import SimParams
@@ -43,14 +44,12 @@ def _sample(run) -> dict:
     return data
 
 
-@background("planner.plan")
+@background(PLAN_TASK)
 def plan_task(plan_id: int) -> None:
-    from planner.services import compute_plan
-
     compute_plan(plan_id)
 
 
-@background("planner.simulate")
+@background(SIMULATE_TASK)
 def simulate_task(simulation_id: int) -> None:
     run_simulation(simulation_id)
 
