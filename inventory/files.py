@@ -8,6 +8,7 @@ first and reports every problem with its path in the file.
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,6 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from inventory.consistency import find_problems
-from inventory.schema import FORMAT_VERSION, SCHEMA
 from domain.snapshot import (
     Component,
     GroupPolicy,
@@ -34,6 +33,16 @@ from domain.snapshot import (
     Vnf,
     VnfMember,
 )
+from inventory.consistency import find_problems
+from inventory.file_reader import (
+    MAX_FILE_BYTES,
+    parse_json,
+    parse_yaml,
+    path_text,
+    screen,
+    size_problem,
+)
+from inventory.schema import FORMAT_VERSION, SCHEMA
 
 _VALIDATOR = Draft202012Validator(SCHEMA)
 # A compiled validator answers "valid or not" fast; only an invalid document
@@ -41,55 +50,108 @@ _VALIDATOR = Draft202012Validator(SCHEMA)
 _FAST_CHECK = fastjsonschema.compile(
     {**SCHEMA, "$schema": "http://json-schema.org/draft-07/schema#"}
 )
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+# A file with a problem in every server would otherwise print a million lines.
+MAX_PROBLEMS = 100
+MAX_PROBLEM_CHARS = 500
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = 60
+_SHOW.maxlist = _SHOW.maxtuple = _SHOW.maxdict = _SHOW.maxset = 4
+_SHOW.maxlevel = 2
+
+
+def show(value: Any) -> str:
+    """A short repr: an error message never repeats a whole (possibly huge) value."""
+    return _SHOW.repr(value)
 
 
 class InventoryError(ValueError):
     """An inventory that cannot be used; ``problems`` lists every reason with its path."""
 
     def __init__(self, problems: Iterable[str]):
-        self.problems = list(problems)
+        kept: list[str] = []
+        more = 0
+        for problem in problems:
+            if len(kept) < MAX_PROBLEMS:
+                if len(problem) > MAX_PROBLEM_CHARS:
+                    problem = problem[: MAX_PROBLEM_CHARS - 3] + "..."
+                kept.append(problem)
+            else:
+                more += 1
+        if more:
+            kept.append(f"... and {more} more problem(s)")
+        self.problems = kept
         super().__init__("\n".join(self.problems))
 
 
-def load_inventory(path: str | Path) -> Snapshot:
+def load_inventory(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Snapshot:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        too_big = size_problem(path.name, path.stat().st_size, max_bytes)
+        if too_big:
+            raise InventoryError([too_big])
+        data = path.read_bytes()
     except OSError as exc:
         raise InventoryError([f"{path}: cannot read the file: {exc.strerror or exc}"]) from exc
+    return parse_inventory(read_document(decode(data, path.name), name=path.name))
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 text, or a refusal naming the first byte that is not."""
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InventoryError([f"{path}: not UTF-8 text"]) from exc
-    return parse_inventory(read_document(text, name=path.name))
+        raise InventoryError(
+            [f"{name}: not UTF-8 text (byte {exc.start} is {data[exc.start:exc.start + 1]!r})"]
+        ) from exc
 
 
-def read_document(text: str, name: str = "inventory") -> Any:
-    """Parse YAML or JSON text (JSON is YAML) with a located error message."""
+def read_document(text: str, name: str = "inventory", max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Parse YAML or JSON text (JSON is YAML) with a located error message.
+
+    Refused before anything is built: text over ``max_bytes``, YAML anchors
+    and aliases (an alias bomb expands 500 bytes into gigabytes), duplicate
+    keys, NaN and infinite numbers, integers of absurd length, nesting deeper
+    than the format's. Strings are screened later, with their paths.
+    """
+    too_big = size_problem(name, len(text), max_bytes)
+    if too_big:
+        raise InventoryError([too_big])
     if text.lstrip().startswith("{"):
         # JSON's parser is two orders of magnitude faster than YAML's for big clouds.
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass  # not strict JSON: let YAML say where it is broken
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
-        raise InventoryError([f"{name}: not valid YAML or JSON at {where}: {exc.problem}"]) from exc
-    except yaml.YAMLError as exc:
-        raise InventoryError([f"{name}: not valid YAML or JSON: {exc}"]) from exc
+        document, problem = parse_json(text, name)
+        if problem is None:
+            return document
+        if len(text) > _YAML_RETRY_BYTES:
+            raise InventoryError([problem])
+        # A small file may be YAML in flow style: let YAML say where it is broken.
+    document, problem = parse_yaml(text, name)
+    if problem is not None:
+        raise InventoryError([problem])
+    return document
+
+
+# Broken JSON bigger than this is reported as JSON: YAML would take minutes.
+_YAML_RETRY_BYTES = 1 << 20
 
 
 def parse_inventory(document: Any) -> Snapshot:
     """Check a parsed document against the schema and for consistency, then build it."""
     if not isinstance(document, Mapping):
         raise InventoryError(["(top): the inventory must be a mapping with cloud, hosts, ..."])
+    problems = screen(document)
+    if problems:
+        raise InventoryError(problems)
     try:
         _FAST_CHECK(document)
     except fastjsonschema.JsonSchemaException:
-        problems = [_describe(error) for error in _VALIDATOR.iter_errors(document)]
+        problems = []
+        for error in _VALIDATOR.iter_errors(document):
+            problems.append(_describe(error))
+            if len(problems) > 10 * MAX_PROBLEMS:
+                break
         raise InventoryError(sorted(problems, key=_path_order) or ["(top): invalid"]) from None
     snapshot = _build(document)
     problems = find_problems(snapshot)
@@ -258,10 +320,7 @@ def _build(doc: Mapping[str, Any]) -> Snapshot:
 
 
 def _path(error: ValidationError) -> str:
-    text = ""
-    for part in error.absolute_path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top)"
+    return path_text(error.absolute_path)
 
 
 def _path_order(problem: str) -> tuple:
@@ -290,27 +349,29 @@ def _describe(error: ValidationError) -> str:
         return f"{prefix}{missing[0]}: is required" if missing else f"{path}: {error.message}"
     if kind == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return f"{path}: unknown field{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
+        named = ", ".join(map(show, extra[:5])) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        return f"{path}: unknown field{'s' if len(extra) > 1 else ''} {named}"
     if kind == "type":
         kinds = value if isinstance(value, list) else [value]
         words = " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
-        return f"{path}: must be {words}, not {error.instance!r}"
+        return f"{path}: must be {words}, not {show(error.instance)}"
     if kind == "minimum":
         if value == 1 and error.schema.get("type") == "integer":
-            return f"{path}: must be a positive integer, not {error.instance!r}"
-        return f"{path}: must be at least {value}, not {error.instance!r}"
+            return f"{path}: must be a positive integer, not {show(error.instance)}"
+        return f"{path}: must be at least {value}, not {show(error.instance)}"
     if kind == "exclusiveMinimum":
-        return f"{path}: must be greater than {value}, not {error.instance!r}"
+        return f"{path}: must be greater than {value}, not {show(error.instance)}"
     if kind == "maximum":
-        return f"{path}: must be at most {value}, not {error.instance!r}"
+        return f"{path}: must be at most {value}, not {show(error.instance)}"
     if kind == "enum":
-        return f"{path}: must be one of {', '.join(map(str, value))}, not {error.instance!r}"
+        return f"{path}: must be one of {', '.join(map(str, value))}, not {show(error.instance)}"
     if kind == "const":
-        return f"{path}: must be {value!r}, not {error.instance!r}"
+        return f"{path}: must be {show(value)}, not {show(error.instance)}"
     if kind in ("minLength", "pattern"):
         return f"{path}: must be a non-empty name without leading or trailing spaces"
     if kind == "uniqueItems":
         return f"{path}: lists an item twice"
     if kind == "minItems":
         return f"{path}: must list at least {value} item(s)"
-    return f"{path}: {error.message}"
+    message = error.message
+    return f"{path}: {message if len(message) <= 200 else message[:197] + '...'}"

@@ -10,11 +10,27 @@ from typing import Any
 
 FORMAT_VERSION = 1
 
+# Limits that every way in applies (this schema, the models' validators, so the
+# API and the admin): each fits its database column (int32 or int64) with room
+# for sums over a whole cloud, and is far above any real machine.
+MAX_VCPUS = 2**20  # 1,048,576 vCPUs
+MAX_MEMORY_MIB = 2**40  # 1 EiB: a million such hosts still sum below int64
+MAX_DISK_GIB = 2**31 - 1  # PositiveIntegerField is int32 on PostgreSQL
+MAX_MEMBERS = 2**20  # max_impacted, required_members
+MAX_RATE_MIBPS = 1e9  # NIC bandwidth, page dirty rate
+MAX_SECONDS = 1e8  # switchover, outage budget: three years
+MIN_RATIO, MAX_RATIO = 0.01, 64.0  # allocation ratios
+
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^\S(.*\S)?$"}
-_POSITIVE_INT = {"type": "integer", "minimum": 1}
-_NON_NEGATIVE_INT = {"type": "integer", "minimum": 0}
-_NON_NEGATIVE_NUMBER = {"type": "number", "minimum": 0}
-_RATIO = {"type": "number", "exclusiveMinimum": 0, "maximum": 64}
+
+
+def _int(minimum: int, maximum: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": minimum, "maximum": maximum}
+
+
+_RATIO = {"type": "number", "minimum": MIN_RATIO, "maximum": MAX_RATIO}
+_RATE = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE_MIBPS}
+_SECONDS = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}
 _VERSIONS = {
     "type": "object",
     "description": "Component name to semantic version (MAJOR.MINOR.PATCH).",
@@ -63,13 +79,13 @@ SCHEMA: dict[str, Any] = {
                     "name": _NAME,
                     "az": _NAME,
                     "aggregates": {"type": "array", "items": _NAME, "uniqueItems": True},
-                    "vcpus": _POSITIVE_INT,
-                    "ram_mib": _POSITIVE_INT,
-                    "disk_gib": _POSITIVE_INT,
+                    "vcpus": _int(1, MAX_VCPUS),
+                    "ram_mib": _int(1, MAX_MEMORY_MIB),
+                    "disk_gib": _int(1, MAX_DISK_GIB),
                     "cpu_allocation_ratio": _RATIO,
                     "ram_allocation_ratio": _RATIO,
                     "disk_allocation_ratio": _RATIO,
-                    "nic_bandwidth_mibps": {"type": "number", "exclusiveMinimum": 0},
+                    "nic_bandwidth_mibps": _RATE,
                     "service_status": {"enum": ["enabled", "disabled"]},
                     "service_state": {"enum": ["up", "down"]},
                     "disabled_reason": {"type": "string", "maxLength": 255},
@@ -88,9 +104,9 @@ SCHEMA: dict[str, Any] = {
                     "uuid": {"type": "string", "maxLength": 64},
                     "host": _NAME,
                     "flavor": {"type": "string", "maxLength": 255},
-                    "vcpus": _POSITIVE_INT,
-                    "ram_mib": _POSITIVE_INT,
-                    "disk_gib": _NON_NEGATIVE_INT,
+                    "vcpus": _int(1, MAX_VCPUS),
+                    "ram_mib": _int(1, MAX_MEMORY_MIB),
+                    "disk_gib": _int(0, MAX_DISK_GIB),
                     "status": {
                         "enum": sorted(
                             ["ACTIVE", "SHUTOFF", "ERROR", "MIGRATING", "RESIZE",
@@ -99,9 +115,9 @@ SCHEMA: dict[str, Any] = {
                         )
                     },
                     "task_state": {"type": ["string", "null"], "maxLength": 64},
-                    "memory_used_mib": _NON_NEGATIVE_INT,
-                    "dirty_rate_mibps": _NON_NEGATIVE_NUMBER,
-                    "working_set_mib": _NON_NEGATIVE_INT,
+                    "memory_used_mib": _int(0, MAX_MEMORY_MIB),
+                    "dirty_rate_mibps": {"type": "number", "minimum": 0, "maximum": MAX_RATE_MIBPS},
+                    "working_set_mib": _int(0, MAX_MEMORY_MIB),
                     "live_migratable": {"type": "boolean"},
                     "not_migratable_reason": {"type": "string", "maxLength": 255},
                 },
@@ -132,10 +148,10 @@ SCHEMA: dict[str, Any] = {
                 "properties": {
                     "name": _NAME,
                     "ha_model": {"enum": ["active-standby", "n+m", "none"]},
-                    "max_impacted": _NON_NEGATIVE_INT,
-                    "required_members": _POSITIVE_INT,
-                    "switchover_s": _NON_NEGATIVE_NUMBER,
-                    "outage_budget_s": _NON_NEGATIVE_NUMBER,
+                    "max_impacted": _int(0, MAX_MEMBERS),
+                    "required_members": _int(1, MAX_MEMBERS),
+                    "switchover_s": _SECONDS,
+                    "outage_budget_s": _SECONDS,
                     "members": {
                         "type": "array",
                         "minItems": 1,
