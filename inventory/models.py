@@ -5,13 +5,16 @@ Rows convert to and from the pure Snapshot in `inventory/services.py`.
 
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Sum
 from django.urls import reverse
 
 from domain.versions import problem as version_problem
+from inventory import schema as limits
 from inventory.choices import (
     GroupPolicy,
     HaModel,
@@ -20,6 +23,20 @@ from inventory.choices import (
     ServiceState,
     ServiceStatus,
 )
+
+
+def validate_finite(value: float) -> None:
+    # MinValueValidator lets NaN through (every comparison with NaN is false).
+    if value is not None and not math.isfinite(value):
+        raise ValidationError("Enter a finite number.", code="not_finite")
+
+
+def in_range(low: float, high: float) -> list:
+    """The file schema's limits, for the admin and the API (see inventory/schema.py)."""
+    validators = [MinValueValidator(low), MaxValueValidator(high)]
+    if isinstance(low, float) or isinstance(high, float):
+        validators.insert(0, validate_finite)
+    return validators
 
 
 def validate_semver(value: str) -> None:
@@ -113,14 +130,24 @@ class Host(models.Model):
     name = models.CharField(max_length=255)
     az = models.CharField("availability zone", max_length=255)
     aggregates = models.ManyToManyField(Aggregate, related_name="hosts", blank=True)
-    vcpus = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    ram_mib = models.PositiveBigIntegerField("RAM (MiB)", validators=[MinValueValidator(1)])
-    disk_gib = models.PositiveIntegerField("disk (GiB)", validators=[MinValueValidator(1)])
-    cpu_allocation_ratio = models.FloatField(default=1.0, validators=[MinValueValidator(0.01)])
-    ram_allocation_ratio = models.FloatField(default=1.0, validators=[MinValueValidator(0.01)])
-    disk_allocation_ratio = models.FloatField(default=1.0, validators=[MinValueValidator(0.01)])
+    vcpus = models.PositiveIntegerField(validators=in_range(1, limits.MAX_VCPUS))
+    ram_mib = models.PositiveBigIntegerField(
+        "RAM (MiB)", validators=in_range(1, limits.MAX_MEMORY_MIB)
+    )
+    disk_gib = models.PositiveIntegerField(
+        "disk (GiB)", validators=in_range(1, limits.MAX_DISK_GIB)
+    )
+    cpu_allocation_ratio = models.FloatField(
+        default=1.0, validators=in_range(limits.MIN_RATIO, limits.MAX_RATIO)
+    )
+    ram_allocation_ratio = models.FloatField(
+        default=1.0, validators=in_range(limits.MIN_RATIO, limits.MAX_RATIO)
+    )
+    disk_allocation_ratio = models.FloatField(
+        default=1.0, validators=in_range(limits.MIN_RATIO, limits.MAX_RATIO)
+    )
     nic_bandwidth_mibps = models.FloatField(
-        "migration NIC (MiB/s)", validators=[MinValueValidator(0.001)]
+        "migration NIC (MiB/s)", validators=in_range(0.001, limits.MAX_RATE_MIBPS)
     )
     service_status = models.CharField(
         max_length=16, choices=ServiceStatus.choices, default=ServiceStatus.ENABLED
@@ -216,14 +243,24 @@ class Server(models.Model):
     uuid = models.CharField(max_length=64, blank=True)
     host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="servers")
     flavor = models.CharField(max_length=255, blank=True)
-    vcpus = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    ram_mib = models.PositiveBigIntegerField("RAM (MiB)", validators=[MinValueValidator(1)])
-    disk_gib = models.PositiveIntegerField("disk (GiB)")
+    vcpus = models.PositiveIntegerField(validators=in_range(1, limits.MAX_VCPUS))
+    ram_mib = models.PositiveBigIntegerField(
+        "RAM (MiB)", validators=in_range(1, limits.MAX_MEMORY_MIB)
+    )
+    disk_gib = models.PositiveIntegerField(
+        "disk (GiB)", validators=in_range(0, limits.MAX_DISK_GIB)
+    )
     status = models.CharField(max_length=16, choices=ServerStatus.choices, default="ACTIVE")
     task_state = models.CharField(max_length=64, blank=True)
-    memory_used_mib = models.PositiveBigIntegerField("memory in use (MiB)", default=0)
-    dirty_rate_mibps = models.FloatField("page dirty rate (MiB/s)", default=0.0)
-    working_set_mib = models.PositiveBigIntegerField("writable working set (MiB)", default=0)
+    memory_used_mib = models.PositiveBigIntegerField(
+        "memory in use (MiB)", default=0, validators=in_range(0, limits.MAX_MEMORY_MIB)
+    )
+    dirty_rate_mibps = models.FloatField(
+        "page dirty rate (MiB/s)", default=0.0, validators=in_range(0.0, limits.MAX_RATE_MIBPS)
+    )
+    working_set_mib = models.PositiveBigIntegerField(
+        "writable working set (MiB)", default=0, validators=in_range(0, limits.MAX_MEMORY_MIB)
+    )
     live_migratable = models.BooleanField(default=True)
     not_migratable_reason = models.CharField(max_length=255, blank=True)
 
@@ -321,14 +358,18 @@ class Vnf(models.Model):
     name = models.CharField(max_length=255)
     ha_model = models.CharField("HA model", max_length=32, choices=HaModel.choices)
     max_impacted = models.PositiveIntegerField(
-        default=1, help_text="How many members may be out of service at once."
+        default=1, help_text="How many members may be out of service at once.",
+        validators=in_range(0, limits.MAX_MEMBERS),
     )
     required_members = models.PositiveIntegerField(
-        default=1, help_text="Healthy members needed for full service."
+        default=1, help_text="Healthy members needed for full service.",
+        validators=in_range(1, limits.MAX_MEMBERS),
     )
-    switchover_s = models.FloatField("switchover (s)", default=0.0, validators=[MinValueValidator(0)])
+    switchover_s = models.FloatField(
+        "switchover (s)", default=0.0, validators=in_range(0.0, limits.MAX_SECONDS)
+    )
     outage_budget_s = models.FloatField(
-        "outage budget per event (s)", default=0.0, validators=[MinValueValidator(0)]
+        "outage budget per event (s)", default=0.0, validators=in_range(0.0, limits.MAX_SECONDS)
     )
 
     class Meta:
