@@ -8,6 +8,7 @@ REDIS_URL (channel layer and Celery broker), TASK_BACKEND=celery.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -34,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "escalator_site.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "escalator_site.permissions.user_roles",
             ],
         },
     },
@@ -148,9 +151,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 REST_FRAMEWORK = {
+    # Token first: a request without credentials gets 401 with WWW-Authenticate: Token.
+    # Tokens are stored hashed (django-rest-knox), shown once at creation.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -161,6 +166,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 0)  # 0: tokens do not expire
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",  # the header scripts already send
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS) if API_TOKEN_TTL_DAYS else None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Escalator API",
@@ -189,6 +199,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Bounded input: an inventory file (upload, API or command line) is at most
+# INVENTORY_MAX_BYTES; any other request body at most REQUEST_MAX_BYTES. Bigger
+# requests get 413 before anything reads them (escalator_site/middleware.py).
+INVENTORY_MAX_BYTES = env_int("INVENTORY_MAX_BYTES", 32 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 8 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads wait on disk, not in memory
 
 # Monte Carlo fan-out: worker processes per simulation (1 = in the task's own process).
 SIMULATION_PROCESSES = env_int("SIMULATION_PROCESSES", 1)

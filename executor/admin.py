@@ -1,25 +1,28 @@
+"""Executions in the Django admin: read only (the workflow owns their state)."""
+
 from django.contrib import admin
 
+from escalator_site.readonly_admin import ReadOnlyAdmin, ReadOnlyInline
 from executor.models import Execution, ExecutionEvent, StepRecord
 
 
-class StepInline(admin.TabularInline):
+class StepInline(ReadOnlyInline):
     model = StepRecord
-    extra = 0
     fields = ["index", "key", "state", "attempts", "error", "started_at", "finished_at"]
     readonly_fields = fields
-    can_delete = False
 
 
 @admin.register(Execution)
-class ExecutionAdmin(admin.ModelAdmin):
+class ExecutionAdmin(ReadOnlyAdmin):
     list_display = ["id", "plan", "state", "wanted", "cloud_name", "started_by", "created"]
     list_filter = ["state"]
-    readonly_fields = ["plan", "plan_hash", "runner", "lease_until", "last_seq"]
+    # ``config`` is left out: it may hold hook credentials.
+    fields = ["plan", "plan_hash", "cloud_name", "state", "wanted", "cause", "started_by",
+              "created", "started", "finished", "last_seq", "runner", "lease_until"]
     inlines = [StepInline]
 
 
 @admin.register(ExecutionEvent)
-class ExecutionEventAdmin(admin.ModelAdmin):
+class ExecutionEventAdmin(ReadOnlyAdmin):
     list_display = ["execution", "seq", "at", "kind", "message", "actor"]
     list_filter = ["kind"]

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
 from inventory import models as m
-from inventory.files import InventoryError, load_inventory, parse_inventory, read_document
+from inventory.file_reader import size_problem
+from inventory.files import (
+    InventoryError,
+    decode,
+    load_inventory,
+    parse_inventory,
+    read_document,
+)
 from inventory.filtersets import HostFilterSet
 from domain.snapshot import (
     Component,
@@ -53,17 +61,24 @@ def get_cloud(name: str | None = None) -> m.Cloud:
 
 def import_file(path, replace: bool = False) -> dict[str, int]:
     """Check a whole inventory file, then store it atomically (or raise InventoryError)."""
-    return replace_inventory(load_inventory(path), replace=replace)
+    return replace_inventory(
+        load_inventory(path, max_bytes=settings.INVENTORY_MAX_BYTES), replace=replace
+    )
 
 
 def import_upload(upload, replace: bool = False) -> dict[str, int]:
     """The same as import_file, for a file uploaded through a page or the API."""
-    name = getattr(upload, "name", "upload")
-    try:
-        text = upload.read().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InventoryError([f"{name}: not UTF-8 text"]) from exc
-    return replace_inventory(parse_inventory(read_document(text, name=name)), replace=replace)
+    name = getattr(upload, "name", None) or "upload"
+    limit = settings.INVENTORY_MAX_BYTES
+    too_big = size_problem(name, upload.size or 0, limit)
+    if too_big:
+        raise InventoryError([too_big])
+    # One byte more than the limit is enough to know it is over (size can lie).
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise InventoryError([size_problem(name, len(data), limit) or name])
+    document = read_document(decode(data, name), name=name, max_bytes=limit)
+    return replace_inventory(parse_inventory(document), replace=replace)
 
 
 def replace_inventory(snapshot: Snapshot, replace: bool = True) -> dict[str, int]:

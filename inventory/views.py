@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from escalator_site.permissions import role_required
 from inventory import models as m
 from inventory import services
 from inventory.files import InventoryError, dumps_inventory
 from inventory.filtersets import HostFilterSet, VnfFilterSet
 from inventory.forms import ImportForm
 from inventory.queries import hosts_with_usage, vnfs_with_members
+from planner.choices import Role
 
 HOST_SORTS = {
     "name": "name",
@@ -116,7 +117,7 @@ def vnf_detail(request, pk: int):
     return render(request, "inventory/vnf_detail.html", {"vnf": vnf, "groups": groups})
 
 
-@staff_member_required
+@role_required(Role.ADMIN)
 def import_inventory(request):
     problems: list[str] = []
     if request.method == "POST":

@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from escalator_site.permissions import ReadOrRole
 from inventory import models as m
 from inventory import services
 from inventory.api import serializers as s
@@ -21,21 +22,12 @@ from inventory.filtersets import (
 from inventory.queries import hosts_with_usage, servers_with_context, vnfs_with_members
 
 
-class IsStaffToWrite(permissions.BasePermission):
-    """Everyone signed in reads; only staff change the inventory."""
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return bool(request.user and request.user.is_authenticated)
-        return bool(request.user and request.user.is_staff)
-
-
 class CloudViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = m.Cloud.objects.prefetch_related("target_components", "control_plane")
     serializer_class = s.CloudSerializer
     lookup_field = "name"
     lookup_value_regex = "[^/]+"
-    permission_classes = [IsStaffToWrite]
+    permission_classes = [ReadOrRole]  # writes: the admin role
 
     @extend_schema(
         parameters=[OpenApiParameter("as", enum=["yaml", "json"], default="yaml")],
@@ -77,7 +69,7 @@ class HostViewSet(
     queryset = hosts_with_usage()
     serializer_class = s.HostSerializer
     filterset_class = HostFilterSet
-    permission_classes = [IsStaffToWrite]
+    permission_classes = [ReadOrRole]  # writes: the admin role
     ordering_fields = ["name", "az", "vcpus", "ram_mib", "server_count", "used_ram_mib"]
     ordering = ["name"]
 
@@ -86,7 +78,7 @@ class ServerViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = servers_with_context()
     serializer_class = s.ServerSerializer
     filterset_class = ServerFilterSet
-    permission_classes = [IsStaffToWrite]
+    permission_classes = [ReadOrRole]  # writes: the admin role
     ordering_fields = ["name", "ram_mib", "dirty_rate_mibps", "memory_used_mib"]
     ordering = ["name"]
 
@@ -95,7 +87,7 @@ class VnfViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = vnfs_with_members()
     serializer_class = s.VnfSerializer
     filterset_class = VnfFilterSet
-    permission_classes = [IsStaffToWrite]
+    permission_classes = [ReadOrRole]  # writes: the admin role
     ordering_fields = ["name", "ha_model", "outage_budget_s"]
     ordering = ["name"]
 
@@ -106,5 +98,5 @@ class ServerGroupViewSet(viewsets.ReadOnlyModelViewSet):
     )
     serializer_class = s.ServerGroupSerializer
     filterset_class = ServerGroupFilterSet
-    permission_classes = [IsStaffToWrite]
+    permission_classes = [ReadOrRole]  # writes: the admin role
     ordering = ["name"]

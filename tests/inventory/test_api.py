@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from inventory.files import parse_inventory
@@ -22,8 +22,8 @@ def lab(cloud_doc):
 @pytest.fixture
 def api(admin_user):
     client = APIClient()
-    token = Token.objects.create(user=admin_user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = AuthToken.objects.create(user=admin_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

@@ -75,9 +75,9 @@ def test_upload_of_a_good_file_imports_it(admin_client, cloud_doc):
     assert "Imported 4 hosts, 6 servers, 3 VNFs" in response.content.decode()
 
 
-def test_non_staff_cannot_import(client, viewer_user):
+def test_only_the_admin_role_may_import(client, viewer_user):
     client.force_login(viewer_user)
-    assert client.get("/inventory/import/").status_code == 302
+    assert client.get("/inventory/import/").status_code == 403
 
 
 def test_dashboard_summarises_the_cloud(admin_client, lab):
