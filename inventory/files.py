@@ -344,9 +344,11 @@ def _describe(error: ValidationError) -> str:
     path = _path(error)
     kind, value = error.validator, error.validator_value
     if kind == "required":
+        # One error per missing property: name the one this error is about.
         missing = [name for name in value if name not in error.instance]
+        named = [name for name in missing if error.message.startswith(repr(name))] or missing
         prefix = f"{path}." if path != "(top)" else ""
-        return f"{prefix}{missing[0]}: is required" if missing else f"{path}: {error.message}"
+        return f"{prefix}{named[0]}: is required" if named else f"{path}: {error.message}"
     if kind == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         named = ", ".join(map(show, extra[:5])) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
