@@ -47,6 +47,36 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter (var/ holds the database and keys)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _owner_only(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """``path`` as a file only its owner reads: created empty (0600) when missing.
+
+    SQLite creates its journal and WAL files with the database's own mode, so a
+    database file made here keeps its companions private too.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _owner_only(path, 0o600)
+    return path
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    # Files made before this rule (0644) are tightened; others' files are left alone.
+    try:
+        info = path.stat()
+        if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+            os.chmod(path, mode)
+    except OSError:
+        pass
+
+
 def secret_key(var_dir: Path) -> str:
     """The secret key from ``SECRET_KEY``, else one generated once and kept in var/."""
     from_env = os.environ.get("SECRET_KEY")

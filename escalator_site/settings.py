@@ -14,10 +14,20 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
-from escalator_site.env import env_bool, env_int, env_list, env_str, secret_key
+from escalator_site.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    private_dir,
+    private_file,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("ESCALATOR_VAR_DIR", str(BASE_DIR / "var")))
+# var/ holds the database (with API token hashes and sessions), the secret key and
+# clouds.yaml: owner-only, and the files in it 0600.
+VAR_DIR = private_dir(Path(env_str("ESCALATOR_VAR_DIR", str(BASE_DIR / "var"))))
 
 SECRET_KEY = secret_key(VAR_DIR)
 DEBUG = env_bool("DEBUG", False)
@@ -106,6 +116,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] == str(_sqlite_path):
+        private_file(_sqlite_path)
     # A file, not memory: browser tests serve pages from another process. One per
     # test process, so that concurrent test runs on one checkout do not collide.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_escalator_{os.getpid()}.sqlite3")}
@@ -191,6 +203,8 @@ SPECTACULAR_SETTINGS = {
 
 # The clouds.yaml that openstacksdk reads (OS_CLIENT_CONFIG_FILE is honoured too).
 CLOUDS_YAML = env_str("OS_CLIENT_CONFIG_FILE", str(VAR_DIR / "clouds.yaml"))
+if Path(CLOUDS_YAML).exists():
+    private_file(Path(CLOUDS_YAML))  # it holds the cloud's passwords
 
 LOGGING = {
     "version": 1,

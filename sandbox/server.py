@@ -81,7 +81,11 @@ def write_clouds_yaml(path: Path, name: str, port: int) -> None:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=True))
+    # Owner-only from the start, like every clouds.yaml (a real one holds passwords).
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(yaml.safe_dump(data, sort_keys=True))
+    os.chmod(tmp, 0o600)
     tmp.replace(path)
 
 

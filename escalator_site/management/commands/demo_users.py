@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from escalator_site.env import private_file
+
 # name, flags, role groups (the groups come from planner's migration).
 DEMO_USERS = [
     ("admin", {"is_staff": True, "is_superuser": True}, ["admin"]),
@@ -38,8 +40,8 @@ class Command(BaseCommand):
             known[name] = password
             lines.append(f"{name}:{password}")
         store.parent.mkdir(parents=True, exist_ok=True)
+        private_file(store)  # passwords: 0600 before anything is written
         store.write_text("\n".join(lines) + "\n")
-        store.chmod(0o600)
         self.stdout.write("Demo users (also in var/demo-users.txt):")
         for line in lines:
             name, password = line.split(":", 1)
