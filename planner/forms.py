@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from domain.plan import ActionKind
+from planner.simulation import MAX_SEED
 from planner.strategies import STRATEGIES
 
 ACTION_CHOICES = [(kind.value, kind.value) for kind in ActionKind]
@@ -32,8 +33,8 @@ class PlanBuilderForm(forms.Form):
 
 class SimulateForm(forms.Form):
     runs = forms.IntegerField(min_value=1, max_value=1000, initial=20)
-    seed = forms.IntegerField(initial=0)
-    bandwidth_factor = forms.FloatField(min_value=0.01, initial=1.0)
+    seed = forms.IntegerField(min_value=0, max_value=MAX_SEED, initial=0)
+    bandwidth_factor = forms.FloatField(min_value=0.01, max_value=100, initial=1.0)
     live_migration_failure_p = forms.FloatField(min_value=0, max_value=1, initial=0.0)
     upgrade_failure_p = forms.FloatField(min_value=0, max_value=1, initial=0.0)
 

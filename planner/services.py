@@ -24,6 +24,7 @@ from planner.export import plan_from_dict, plan_to_dict
 from planner.lowerbound import lower_bound
 from planner.models import Plan, PlanEvent, Simulation
 from planner.options import PlanOptions
+from planner.simulation import MAX_SEED
 from planner.strategies import STRATEGIES, make_plan
 from planner.validator import validate
 
@@ -222,6 +223,8 @@ def request_simulation(plan: Plan, user, runs: int = 20, seed: int = 0,
     _require(roles.can_plan(user), "simulate plans")
     if not 1 <= runs <= 1000:
         raise WorkflowError("runs: between 1 and 1000.")
+    if not 0 <= seed <= MAX_SEED:
+        raise WorkflowError(f"seed: between 0 and {MAX_SEED}.")
     from simulator.params import SimParams
 
     try:

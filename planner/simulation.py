@@ -17,6 +17,9 @@ from simulator.engine import simulate
 from simulator.montecarlo import monte_carlo
 from simulator.params import SimParams
 
+# Seeds are stored in an IntegerField: int32 on PostgreSQL.
+MAX_SEED = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class SimFigures:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from django.conf import settings
@@ -92,15 +93,35 @@ def run_simulation(simulation_id: int, on_progress=None) -> None:
         )
         sample = simulate(snapshot, plan, params, seed=simulation.seed)
     except Exception as exc:
-        Simulation.objects.filter(pk=simulation_id).update(
-            state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}", finished=timezone.now()
-        )
-        _publish(simulation, state=JobState.FAILED, error=str(exc))
+        _fail(simulation, exc)
         raise
+    try:
+        _save_result(simulation, plan_row, summary.to_dict(), _sample(sample))
+    except Exception as exc:
+        # A result that cannot be stored must not leave the simulation running for ever.
+        _fail(simulation, exc, "saving the result failed")
+        raise
+    _publish(simulation, state=JobState.DONE, done=simulation.runs)
+
+
+def _fail(simulation: Simulation, exc: Exception, doing: str = "") -> None:
+    reason = f"{doing + ': ' if doing else ''}{type(exc).__name__}: {exc}"[:2000]
+    Simulation.objects.filter(pk=simulation.pk).update(
+        state=JobState.FAILED, error=reason, finished=timezone.now()
+    )
+    _publish(simulation, state=JobState.FAILED, error=reason)
+
+
+def _save_result(simulation: Simulation, plan_row: Plan, summary: dict, sample: dict) -> None:
+    # JSON has no NaN or infinity: a result holding one would be stored, then break
+    # every page and API response that shows it.
+    json.dumps(summary, allow_nan=False)
+    json.dumps(sample, allow_nan=False)
+    simulation_id = simulation.pk
     with transaction.atomic():
         Simulation.objects.filter(pk=simulation_id).update(
-            state=JobState.DONE, done_runs=simulation.runs, summary=summary.to_dict(),
-            sample_run=_sample(sample), finished=timezone.now(),
+            state=JobState.DONE, done_runs=simulation.runs, summary=summary,
+            sample_run=sample, finished=timezone.now(),
         )
         moved = Plan.objects.filter(
             pk=plan_row.pk, state=PlanState.DRAFT, content_hash=simulation.content_hash
@@ -112,4 +133,3 @@ def run_simulation(simulation_id: int, on_progress=None) -> None:
                 comment=f"{simulation.runs} runs, seed {simulation.seed}",
                 content_hash=simulation.content_hash,
             )
-    _publish(simulation, state=JobState.DONE, done=simulation.runs)

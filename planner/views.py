@@ -187,8 +187,8 @@ def whatif(request):
             raise PermissionDenied
         ids = []
         for column in range(MAX_COMPARED):
-            plan_id = request.POST.get(f"plan_{column}")
-            if not plan_id:
+            plan_id = request.POST.get(f"plan_{column}", "")
+            if not plan_id.isdigit():
                 continue
             form = SimulateForm({key.removesuffix(f"_{column}"): value
                                  for key, value in request.POST.items() if key.endswith(f"_{column}")})
@@ -208,7 +208,8 @@ def whatif(request):
         if len(ids) < 2:
             messages.error(request, "Choose at least two plans or variants to compare.")
         return redirect(f"{request.path}?" + "&".join(f"s={i}" for i in ids))
-    chosen = [int(i) for i in request.GET.getlist("s") if i.isdigit()][:MAX_COMPARED]
+    chosen = [int(i) for i in request.GET.getlist("s") if i.isdigit() and len(i) < 19]
+    chosen = chosen[:MAX_COMPARED]
     simulations = list(Simulation.objects.filter(pk__in=chosen).select_related("plan"))
     simulations.sort(key=lambda s: chosen.index(s.pk))
     return render(request, "planner/whatif.html", {

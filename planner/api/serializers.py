@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from planner.models import Plan, PlanEvent, PrecheckRun, Simulation
+from planner.simulation import MAX_SEED
 
 
 class PlanEventSerializer(serializers.ModelSerializer):
@@ -69,7 +70,7 @@ class PlanContentSerializer(serializers.Serializer):
 
 class SimulateSerializer(serializers.Serializer):
     runs = serializers.IntegerField(min_value=1, max_value=1000, default=20)
-    seed = serializers.IntegerField(default=0)
+    seed = serializers.IntegerField(min_value=0, max_value=MAX_SEED, default=0)
     params = serializers.DictField(required=False, default=dict)
 
 
