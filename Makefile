@@ -33,8 +33,11 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# Style, the import contracts (layers, purity, no cycles) and the pure cores' types.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 # One pytest session: the Nova sandbox starts once for every suite that drives it.
 test: install system-deps lint

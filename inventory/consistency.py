@@ -8,10 +8,16 @@ the file import, the upload page and the API.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 from domain.snapshot import GroupPolicy, HaModel, MemberRole, Snapshot
 from domain.versions import problem as version_problem
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
 
 
 def find_problems(snapshot: Snapshot) -> list[str]:
@@ -27,12 +33,13 @@ def find_problems(snapshot: Snapshot) -> list[str]:
 
 
 def _duplicates(snapshot: Snapshot) -> Iterator[str]:
-    for section, items in (
+    sections: tuple[tuple[str, Sequence[Named]], ...] = (
         ("hosts", snapshot.hosts),
         ("servers", snapshot.servers),
         ("server_groups", snapshot.server_groups),
         ("vnfs", snapshot.vnfs),
-    ):
+    )
+    for section, items in sections:
         first: dict[str, int] = {}
         for index, item in enumerate(items):
             if item.name in first:

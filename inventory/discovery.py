@@ -59,14 +59,14 @@ def merge(discovered: Snapshot, overlay: Snapshot | None, *, cloud: str | None =
     renamed: dict[str, str] = {}  # overlay name -> discovered name
     servers = []
     for server in discovered.servers:
-        old = by_uuid.get(server.uuid) or by_name.get(server.name)
-        if old is None:
+        known = by_uuid.get(server.uuid) or by_name.get(server.name)
+        if known is None:
             notes.append(f"server {server.name}: no memory profile, assumed all "
                          f"{server.ram_mib} MiB in use")
             servers.append(replace(server, memory_used_mib=server.ram_mib))
             continue
-        renamed[old.name] = server.name
-        servers.append(_profiled(server, old))
+        renamed[known.name] = server.name
+        servers.append(_profiled(server, known))
 
     vnfs = []
     for vnf in overlay.vnfs if overlay else ():

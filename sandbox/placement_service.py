@@ -133,7 +133,7 @@ def _leave_when_orphaned() -> None:
 
 def main() -> int:
     from sandbox import oslo_speedups
-    from sandbox.server import QuietHandler, ThreadingServer
+    from sandbox.http import QuietHandler, ThreadingServer
 
     oslo_speedups.install()
     _serialise_writes()

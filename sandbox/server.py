@@ -14,26 +14,17 @@ import faulthandler
 import os
 import shutil
 import signal
-import socketserver
 import sys
 import tempfile
 import threading
 import time
 import traceback
 from pathlib import Path
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import make_server
 
 import yaml
 
-
-class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
-        pass
+from sandbox.http import QuietHandler, ThreadingServer
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

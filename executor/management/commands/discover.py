@@ -1,9 +1,16 @@
+"""`manage.py discover`: the inventory read from OpenStack through the one adapter.
+
+It lives in the executor app, beside the adapter, so that `inventory` never
+imports `executor`.
+"""
+
 from __future__ import annotations
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from executor.port import CloudError
 from inventory import services
 from inventory.consistency import find_problems
 from inventory.discovery import merge
@@ -31,7 +38,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The adapter imports openstacksdk: only when the command runs.
         from executor.openstack_adapter import read_snapshot
-        from executor.port import CloudError
 
         name = options["cloud"]
         try:
