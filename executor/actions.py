@@ -14,18 +14,23 @@ request, so a restarted worker knows what was asked before it died.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from domain.plan import ActionKind
 from executor.hooks import UpgradeDriver, VnfManager
-from executor.port import CloudPort, Permanent, ServerInfo, Transient
+from executor.port import CloudPort, Conflict, Permanent, ServerInfo, Transient
 from executor.steps import StepKind, StepSpec
 
 # Nova's migration statuses that are over (anything else is in flight).
 MIGRATION_DONE = frozenset({"completed", "finished", "confirmed", "reverted"})
 MIGRATION_FAILED = frozenset({"failed", "error", "cancelled", "aborted"})
+
+
+class Interrupted(Exception):
+    """The operator aborted: the step stops where it is (waits end at once)."""
 
 
 class StepFailed(Exception):
@@ -54,7 +59,16 @@ class Policy:
     # heartbeat from before the reboot cannot pass for a fresh one.
     verify_settle_s: float = 0.0
     server_timeout_s: float = 300.0
+    # Waits look again after poll_min_s, then back off (x1.5) up to poll_s:
+    # a request's effect is seen within tens of ms, a long wait costs few reads.
     poll_s: float = 1.0
+    poll_min_s: float = 0.05
+    # How often a worker looks for an abort while steps run.
+    control_poll_s: float = 0.25
+    # How long an abort waits for Nova to cancel a live migration.
+    abort_timeout_s: float = 60.0
+    # Unplanned destinations stay in the server's availability zone.
+    keep_az: bool = True
     # Most migrations in flight across the cloud at once (0: no limit).
     concurrent_migrations: int = 0
 
@@ -103,7 +117,26 @@ class StepContext(Protocol):
 
     def now(self) -> float: ...
 
-    def sleep(self, seconds: float) -> None: ...
+    def sleep(self, seconds: float) -> None:
+        """Wait; raises ``Interrupted`` at once when the operator aborts."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Wait, even after an abort (the abort's own clean-up)."""
+        ...
+
+    def wait_server(self, server_id: str, status: str | tuple[str, ...],
+                    timeout: float | None = None, failures: tuple[str, ...] = ("ERROR",),
+                    interruptible: bool = True) -> ServerInfo: ...
+
+    def destination(self, server: ServerInfo, source: str,
+                    exclude: tuple[str, ...] = ()) -> str | None:
+        """Where the plan's rule sends ``server`` off ``source`` now (None: nowhere)."""
+        ...
+
+    def reserving(self, server: ServerInfo, dest: str) -> AbstractContextManager[None]:
+        """Count ``server`` on ``dest`` while it moves there (for other choices meanwhile)."""
+        ...
 
 
 @dataclass
@@ -136,14 +169,21 @@ class Handler:
 
     def wait_server(self, status: str | tuple[str, ...], timeout: float | None = None,
                     failures: tuple[str, ...] = ("ERROR",)) -> ServerInfo:
-        return self.cloud.wait_for_server(
-            self.ctx.server_id(self.spec.server), status,
-            timeout=timeout or self.ctx.policy.server_timeout_s,
-            interval=self.ctx.policy.poll_s, failures=failures)
+        return self.ctx.wait_server(self.ctx.server_id(self.spec.server), status, timeout,
+                                    failures)
 
     def at_target_versions(self) -> bool:
         versions = self.cloud.host_versions(self.spec.host)
         return all(versions.get(k) == v for k, v in self.ctx.target_versions.items())
+
+
+def intervals(policy: Policy) -> Iterator[float]:
+    """Pauses between looks: fast at first (a request's effect is often quick), then
+    backing off to ``poll_s`` (a long wait costs few requests)."""
+    interval = min(policy.poll_min_s, policy.poll_s)
+    while True:
+        yield interval
+        interval = min(interval * 1.5, policy.poll_s)
 
 
 def settled(server: ServerInfo) -> bool:
@@ -211,10 +251,11 @@ class Switchover(Handler):
 class Move(Handler):
     """A live or cold migration off the host, or a stop for ``stop-start``.
 
-    Nova's migration records since ``baseline`` (the newest record id seen
-    before the first request) tell this step's own attempts apart from
-    earlier history, so a restarted worker never starts a second migration
-    of a server whose first one is running or done.
+    The step drains its server off ``spec.source``: it is done once the
+    server is settled anywhere else (a planned server that Nova already
+    placed elsewhere has nothing left to do). The destination is the plan's
+    when it names one, else the one the plan's rule picks now
+    (``executor.destinations``); every request names it.
     """
 
     @property
@@ -226,18 +267,10 @@ class Move(Handler):
             return False
         if self.kind is ActionKind.STOP_START:
             return server.status.upper() == "SHUTOFF"
-        if self.spec.target:
-            return server.host == self.spec.target
         return server.host != self.spec.source
 
     def observe(self) -> bool:
         return self.arrived(self.server())
-
-    def ours(self) -> list[Any]:
-        baseline = int(self.ctx.data.get("baseline", 0))
-        sid = self.ctx.server_id(self.spec.server)
-        return [m for m in self.cloud.migrations(server_id=sid)
-                if m.id.isdigit() and int(m.id) > baseline]
 
     def execute(self) -> None:
         data = self.ctx.data
@@ -249,64 +282,192 @@ class Move(Handler):
                 self.cloud.stop_server(sid)
             self.wait_server("SHUTOFF")
             return
-        if "baseline" not in data:
-            ids = [int(m.id) for m in self.cloud.migrations(server_id=sid) if m.id.isdigit()]
-            data["baseline"] = max(ids, default=0)
-            self.ctx.save()
-        policy = self.ctx.policy
-        while True:
-            server = self.server()
-            if server.status.upper() == "VERIFY_RESIZE":
-                self.cloud.confirm_resize(sid)
-                self.wait_server(("ACTIVE", "SHUTOFF"), policy.migration_timeout_s)
-                continue
-            if not settled(server):
-                # A migration (ours, from before a restart) is in flight: wait for it.
-                self.wait_server(("ACTIVE", "SHUTOFF", "VERIFY_RESIZE"),
-                                 policy.migration_timeout_s)
-                continue
-            if self.arrived(server):
-                return
-            failed = [m for m in self.ours() if m.status in MIGRATION_FAILED]
-            attempts = max(int(data.get("attempts", 0)), len(failed))
-            if attempts >= policy.migration_attempts:
-                cause = data.get("last_error") or (
-                    f"migration {failed[-1].id} {failed[-1].status}" if failed else "not moved")
-                raise StepFailed(f"{self.spec.server}: {self.kind} failed {attempts} time(s); "
-                                 f"last: {cause}")
-            if attempts:
-                # Give the cloud a moment (a scheduler that has not yet seen a
-                # host come back answers "No valid host" meanwhile).
-                self.ctx.sleep(min(policy.backoff_s * 2 ** attempts, policy.backoff_max_s))
-            data["attempts"] = attempts + 1
-            self.ctx.save()  # before the request: a restart must see it was asked
-            self.ctx.log(f"{self.kind} {self.spec.server} attempt {attempts + 1}",
-                         server=self.spec.server, attempt=attempts + 1)
-            try:
-                if self.kind is ActionKind.LIVE_MIGRATE:
-                    self.cloud.live_migrate(sid, self.spec.target)
-                else:
-                    self.cloud.cold_migrate(sid, self.spec.target)
-            except Permanent as exc:
-                data["last_error"] = exc.message
-                self.ctx.save()
-                continue
-            self.wait_server(("ACTIVE", "SHUTOFF", "VERIFY_RESIZE"), policy.migration_timeout_s)
-            server = self.server()
-            if not self.arrived(server) and server.status.upper() != "VERIFY_RESIZE":
-                records = self.ours()
-                last = records[-1] if records else None
-                data["last_error"] = (f"migration {last.id} {last.status}, server still on "
-                                      f"{server.host}" if last else f"still on {server.host}")
-                self.ctx.save()
+        migrate(self.ctx, sid, self.spec.server, self.spec.source, self.spec.target,
+                data, cold=self.kind is ActionKind.COLD_MIGRATE)
 
     def postcondition(self) -> str | None:
         server = self.server()
         if self.arrived(server):
             if self.kind is not ActionKind.STOP_START:
                 self.observed["host"] = server.host
+                self.observed["moved"] = bool(self.ctx.data.get("attempts"))
             return None
         return f"{self.spec.server} is {server.status} on {server.host}"
+
+
+def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | None,
+            notes: dict[str, Any], *, cold: bool = False) -> str:
+    """Move server ``sid`` off ``source`` (to ``target``, else the rule's choice); its host.
+
+    Nova's migration records since ``notes["baseline"]`` (the newest record
+    id seen before the first request) tell this move's attempts apart from
+    earlier history, so a restarted worker never starts a second migration
+    of a server whose first one is running or done. An attempt is counted
+    once Nova has it (the request answered, or a record of it), so a worker
+    killed just before its request spends none.
+    """
+    cloud = ctx.cloud
+    policy = ctx.policy
+    kind = "cold-migrate" if cold else "live-migrate"
+    if "baseline" not in notes:
+        ids = [int(m.id) for m in cloud.migrations(server_id=sid) if m.id.isdigit()]
+        notes["baseline"] = max(ids, default=0)
+        ctx.save()
+
+    def ours() -> list[Any]:
+        baseline = int(notes.get("baseline", 0))
+        return [m for m in cloud.migrations(server_id=sid)
+                if m.id.isdigit() and int(m.id) > baseline]
+
+    def wait() -> ServerInfo:
+        try:
+            return ctx.wait_server(sid, ("ACTIVE", "SHUTOFF", "VERIFY_RESIZE"),
+                                   policy.migration_timeout_s)
+        except Interrupted:
+            if not cold:
+                cancel_in_flight(ctx, sid, name, ours())
+            raise
+
+    while True:
+        server = cloud.server(sid)
+        if server.status.upper() == "VERIFY_RESIZE":
+            cloud.confirm_resize(sid)
+            ctx.wait_server(sid, ("ACTIVE", "SHUTOFF"), policy.migration_timeout_s)
+            continue
+        if not settled(server):
+            wait()  # a migration (ours, from before a restart) is in flight
+            continue
+        if server.host != source:
+            return server.host
+        failed = [m for m in ours() if m.status in MIGRATION_FAILED]
+        attempts = max(int(notes.get("attempts", 0)), len(failed))
+        if attempts >= policy.migration_attempts:
+            cause = notes.get("last_error") or (
+                f"migration {failed[-1].id} {failed[-1].status}" if failed else "not moved")
+            raise StepFailed(f"{name}: {kind} failed {attempts} time(s); last: {cause}")
+        if attempts:
+            # Give the cloud a moment (a scheduler that has not yet seen a
+            # host come back answers "No valid host" meanwhile).
+            ctx.sleep(min(policy.backoff_s * 2 ** attempts, policy.backoff_max_s))
+        dest = target or ctx.destination(server, source, tuple(notes.get("refused", ())))
+        if dest is None:
+            raise StepFailed(f"{name}: no host may take it now (every enabled host outside "
+                             f"this wave is full, in another zone or holds its anti-affinity "
+                             f"peer)")
+        notes["dest"] = dest
+        ctx.log(f"{kind} {name} {source} -> {dest}, attempt {attempts + 1}",
+                server=name, attempt=attempts + 1, dest=dest)
+        with ctx.reserving(server, dest):
+            try:
+                if cold:
+                    cloud.cold_migrate(sid, dest)
+                else:
+                    cloud.live_migrate(sid, dest)
+            except Permanent as exc:
+                notes["attempts"] = attempts + 1
+                notes["last_error"] = exc.message
+                if not target:
+                    notes["refused"] = [*notes.get("refused", ()), dest]
+                ctx.save()
+                continue
+            notes["attempts"] = attempts + 1  # Nova has it now
+            notes["requests"] = int(notes.get("requests", 0)) + 1
+            ctx.save()
+            server = wait()
+        if server.host == source and server.status.upper() != "VERIFY_RESIZE":
+            records = ours()
+            last = records[-1] if records else None
+            notes["last_error"] = (f"migration {last.id} {last.status}, server still on "
+                                   f"{server.host}" if last else f"still on {server.host}")
+            ctx.save()
+
+
+def cancel_in_flight(ctx: StepContext, sid: str, name: str, records: list[Any]) -> None:
+    """After an abort: cancel the server's live migration in Nova, leave it on its source."""
+    cloud = ctx.cloud
+    live = [m for m in records if m.kind == "live-migration"
+            and m.status not in MIGRATION_DONE | MIGRATION_FAILED]
+    for record in live:
+        deadline = ctx.now() + ctx.policy.abort_timeout_s
+        while True:
+            try:
+                cloud.abort_migration(sid, record.id)
+                ctx.log(f"abort: live migration {record.id} of {name} cancelled in Nova",
+                        server=name, migration=record.id, aborted=True)
+                break
+            except (Conflict, Permanent, Transient) as exc:
+                # Not abortable yet (queued, preparing) or already over: look again.
+                now = [m for m in cloud.migrations(server_id=sid) if m.id == record.id]
+                if not now or now[0].status in MIGRATION_DONE | MIGRATION_FAILED:
+                    break
+                if ctx.now() >= deadline:
+                    ctx.log(f"abort: live migration {record.id} of {name} could not be "
+                            f"cancelled: {exc.message}", server=name, migration=record.id)
+                    break
+                ctx.pause(0.1)
+    if live:
+        try:
+            ctx.wait_server(sid, ("ACTIVE", "SHUTOFF"), ctx.policy.abort_timeout_s,
+                            interruptible=False)
+        except Transient:
+            pass  # shown by the host's state; the abort goes on
+
+
+class Drain(Handler):
+    """Whatever still runs on the host now (Nova placed it there since planning) leaves.
+
+    The cloud is the truth: the servers on the host are read now, and each
+    one not shut off is live-migrated to a destination the plan's rule picks.
+    Each such move is an *unplanned* move, in the log and in the report.
+    """
+
+    def running_here(self) -> list[ServerInfo]:
+        return [s for s in self.cloud.servers(host=self.spec.host)
+                if s.status.upper() != "SHUTOFF"]
+
+    def observe(self) -> bool:
+        moves = self.ctx.data.get("moves") or {}
+        if not moves and not self.running_here():
+            return True
+        return not self.running_here() and all(m.get("host") for m in moves.values())
+
+    def execute(self) -> None:
+        moves: dict[str, dict[str, Any]] = self.ctx.data.setdefault("moves", {})
+        for notes in moves.values():  # moves begun before a restart first
+            if not notes.get("host"):
+                self.move(notes["id"], notes["name"], notes)
+        for _ in range(3):  # new arrivals while draining: Nova may still be placing
+            left = self.running_here()
+            if not left:
+                return
+            for server in left:
+                if server.status.upper() == "ERROR":
+                    raise StepFailed(f"{server.name} on {self.spec.host} is in ERROR: it "
+                                     "cannot be moved; the operator decides")
+                notes = moves.setdefault(server.id, {"id": server.id, "name": server.name})
+                notes.pop("host", None)
+                self.ctx.log(f"unplanned move: {server.name} is on {self.spec.host} now "
+                             "(placed there since planning)", server=server.name,
+                             unplanned=True)
+                self.move(server.id, server.name, notes)
+
+    def move(self, sid: str, name: str, notes: dict[str, Any]) -> None:
+        self.ctx.save()
+        host = migrate(self.ctx, sid, name, self.spec.host, None, notes)
+        notes["host"] = host
+        self.ctx.save()
+        self.ctx.log(f"unplanned move: {name} {self.spec.host} -> {host} done",
+                     server=name, unplanned=True, dest=host)
+
+    def postcondition(self) -> str | None:
+        left = sorted(s.name for s in self.running_here())
+        self.observed["moves"] = [
+            {"server": m["name"], "source": self.spec.host, "dest": m.get("host", ""),
+             "requests": int(m.get("requests", 0))}
+            for m in (self.ctx.data.get("moves") or {}).values()]
+        if left:
+            return f"servers still running on {self.spec.host}: {', '.join(left)}"
+        return None
 
 
 class Upgrade(Handler):
@@ -340,6 +501,7 @@ class Upgrade(Handler):
         """Wait for the host's new versions; a host that never reports them is lost."""
         policy = self.ctx.policy
         deadline = self.ctx.now() + policy.host_return_timeout_s
+        pauses = intervals(policy)
         while True:
             if self.at_target_versions() and not self.ctx.upgrade_driver.in_progress(
                     self.spec.host):
@@ -347,7 +509,7 @@ class Upgrade(Handler):
             if self.ctx.now() >= deadline:
                 raise StepFailed(f"{self.spec.host} did not come back at the target versions "
                                  f"within {policy.host_return_timeout_s:g} s", host_lost=True)
-            self.ctx.sleep(policy.poll_s)
+            self.ctx.sleep(next(pauses))
 
 
 class Verify(Handler):
@@ -357,6 +519,7 @@ class Verify(Handler):
         policy = self.ctx.policy
         deadline = self.ctx.now() + policy.verify_timeout_s
         up_since: float | None = None
+        pauses = intervals(policy)
         while True:
             now = self.ctx.now()
             try:
@@ -373,7 +536,7 @@ class Verify(Handler):
                 raise StepFailed(f"{self.spec.host} is not up steadily after "
                                  f"{policy.verify_timeout_s:g} s (last seen {state})",
                                  host_lost=True)
-            self.ctx.sleep(policy.poll_s)
+            self.ctx.sleep(next(pauses))
 
     def postcondition(self) -> str | None:
         service = self.cloud.compute_service(self.spec.host)
@@ -431,6 +594,7 @@ HANDLERS: dict[StepKind, type[Handler]] = {
     StepKind.DISABLE: Disable,
     StepKind.SWITCHOVER: Switchover,
     StepKind.MOVE: Move,
+    StepKind.DRAIN: Drain,
     StepKind.UPGRADE: Upgrade,
     StepKind.VERIFY: Verify,
     StepKind.ENABLE: Enable,

@@ -23,6 +23,8 @@ class ExecutionState(models.TextChoices):
 ACTIVE_STATES = (ExecutionState.QUEUED, ExecutionState.RUNNING, ExecutionState.PAUSING,
                  ExecutionState.ABORTING)
 FINAL_STATES = (ExecutionState.ABORTED, ExecutionState.DONE)
+# States in which an execution holds its cloud: one such execution per cloud.
+UNDER_WAY = ACTIVE_STATES + (ExecutionState.PAUSED, ExecutionState.BLOCKED)
 
 
 StepState = text_choices(machine.StepState)

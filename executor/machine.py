@@ -24,19 +24,29 @@ in-memory one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
 from domain.choice import Choice
-from executor.actions import Policy, StepFailed, handler_for
+from executor import destinations
+from executor.actions import Interrupted, Policy, StepFailed, handler_for, intervals
 from executor.hooks import UpgradeDriver, VnfManager
-from executor.port import CloudError, CloudPort, Conflict, Transient
+from executor.port import (
+    CloudError,
+    CloudPort,
+    Conflict,
+    Permanent,
+    ServerInfo,
+    Transient,
+    WaitTimeout,
+)
 from executor.steps import StepKind, StepSpec, steps_by_host
 
 
@@ -162,7 +172,44 @@ class _Context:
         return self.machine.now()
 
     def sleep(self, seconds: float) -> None:
-        self.machine.sleep(seconds)
+        self.machine.wait(seconds)
+
+    def pause(self, seconds: float) -> None:
+        self.machine.wait(seconds, interruptible=False)
+
+    def wait_server(self, server_id: str, status: str | tuple[str, ...],
+                    timeout: float | None = None, failures: tuple[str, ...] = ("ERROR",),
+                    interruptible: bool = True) -> ServerInfo:
+        """Look at the server until it has one of ``status`` and no task in progress."""
+        wanted = {x.upper() for x in ((status,) if isinstance(status, str) else status)}
+        failing = {x.upper() for x in failures}
+        timeout = timeout or self.policy.server_timeout_s
+        deadline = self.now() + timeout
+        pauses = intervals(self.policy)
+        last: object = None
+        while True:
+            try:
+                server = self.cloud.server(server_id)
+                last = server
+                if server.status.upper() in failing:
+                    raise Permanent(f"server {server.name} ({server.id}) went to "
+                                    f"{server.status}" + (f": {server.fault}" if server.fault
+                                                           else ""))
+                if server.status.upper() in wanted and not server.task_state:
+                    return server
+            except Transient as exc:
+                last = exc  # the API hiccuped: the state may still come
+            if self.now() >= deadline:
+                raise WaitTimeout(f"timed out after {timeout:g} s waiting for server "
+                                  f"{server_id} to be {'/'.join(sorted(wanted))}", last=last)
+            self.machine.wait(next(pauses), interruptible=interruptible)
+
+    def destination(self, server: ServerInfo, source: str,
+                    exclude: tuple[str, ...] = ()) -> str | None:
+        return self.machine.destination(server, source, exclude)
+
+    def reserving(self, server: ServerInfo, dest: str):
+        return self.machine.reserving(server, dest)
 
 
 @dataclass
@@ -182,7 +229,7 @@ class Machine:
                  policy: Policy | None = None, plan_label: str = "",
                  target_versions: Mapping[str, str] | None = None,
                  now: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep,
+                 sleep: Callable[[float], None] | None = None,
                  thread_wrapper: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None,
                  ) -> None:
         self.specs = specs
@@ -194,17 +241,61 @@ class Machine:
         self.plan_label = plan_label
         self.target_versions = dict(target_versions or {})
         self.now = now
-        self.sleep = sleep
+        # Set when the operator aborts: every wait ends at once.
+        self.stop = threading.Event()
+        self.sleep = sleep or self.stop.wait
+        self._cleaning = False
         # The Django shell closes each thread's database connection at its end.
         self.thread_wrapper = thread_wrapper or (lambda fn: fn)
         self.records: dict[str, StepRecord] = {}
+        # Server name -> its VNF: a drained member avoids its peers' hosts.
+        self.vnf_of = {s.server: s.vnf for s in specs if s.server and s.vnf}
         limit = self.policy.concurrent_migrations
         self._migrations = threading.BoundedSemaphore(limit) if limit > 0 else None
         self._ids: dict[str, str] = {}
         self._ids_lock = threading.Lock()
+        # Destinations of moves in flight, counted before Nova shows them.
+        self._reserved: dict[str, tuple[str, destinations.Need]] = {}
+        self._choosing = threading.Lock()
+        self._running_wave: set[str] = set()
+        self._capacities: list[Any] | None = None
 
     # ------------------------------------------------------------ running
     def run(self) -> RunResult:
+        watcher = threading.Thread(target=self.thread_wrapper(self._watch), daemon=True,
+                                   name="exec-watch")
+        done = threading.Event()
+        self._watch_done = done
+        watcher.start()
+        try:
+            return self._run()
+        finally:
+            done.set()
+            watcher.join(timeout=5)
+
+    def _watch(self) -> None:
+        """Look for an abort while steps run, so waits and retries end at once."""
+        while not self._watch_done.wait(self.policy.control_poll_s):
+            try:
+                if self.store.wanted() is Wanted.ABORT:
+                    self.stop.set()
+                    return
+            except Exception:  # a database hiccup: the next look may succeed
+                continue
+
+    def wait(self, seconds: float, interruptible: bool = True) -> None:
+        """Sleep; raise ``Interrupted`` when the operator aborted (unless cleaning up)."""
+        interruptible = interruptible and not self._cleaning
+        if interruptible and self.stop.is_set():
+            raise Interrupted()
+        if not interruptible and self.sleep == self.stop.wait:
+            time.sleep(seconds)
+        else:
+            self.sleep(seconds)
+        if interruptible and self.stop.is_set():
+            raise Interrupted()
+
+    def _run(self) -> RunResult:
         self.records = self.store.load()
         for spec in self.specs:
             self.records.setdefault(spec.key, StepRecord(spec.key))
@@ -216,10 +307,17 @@ class Machine:
                 continue
             self.store.emit("wave", f"wave {wave + 1}: {', '.join(hosts)}", wave=wave,
                             hosts=list(hosts))
-            results = self._run_wave(hosts)
+            self._running_wave = set(hosts)
+            try:
+                results = self._run_wave(hosts)
+            finally:
+                self._running_wave = set()
             lost = [r for r in results if r.status == "lost"]
             if lost:
                 return RunResult(Outcome.LOST, "another worker took the execution over")
+            if self.stop.is_set() or (any(r.status == "stopped" for r in results)
+                                      and self.store.wanted() is Wanted.ABORT):
+                return self._stopped()
             failed = [r for r in results if r.status == "failed"]
             if failed:
                 first = failed[0]
@@ -292,8 +390,9 @@ class Machine:
                     problem = handler.precondition()
                     if problem:
                         raise StepFailed(f"pre-condition: {problem}")
-                    guard = (self._migrations if spec.kind is StepKind.MOVE
-                             and self._migrations is not None else nullcontext())
+                    moving = spec.kind in (StepKind.MOVE, StepKind.DRAIN)
+                    guard = (self._slot() if moving and self._migrations is not None
+                             else nullcontext())
                     with guard:
                         handler.execute()
                 problem = handler.postcondition()
@@ -304,10 +403,17 @@ class Machine:
                 if retries > self.policy.transient_retries:
                     return self._fail(spec, record, f"{exc.message} (after {retries - 1} retries)")
                 delay = min(self.policy.backoff_s * 2 ** (retries - 1), self.policy.backoff_max_s)
+                if self.stop.is_set() and not self._cleaning:
+                    return self._interrupted(spec, record)
                 self.store.emit("retry", f"{spec.label}: {exc.message}; retry {retries} in "
                                 f"{delay:g} s", step=spec.key, host=spec.host, delay_s=delay)
-                self.sleep(delay)
+                try:
+                    self.wait(delay)
+                except Interrupted:
+                    return self._interrupted(spec, record)
                 continue
+            except Interrupted:
+                return self._interrupted(spec, record)
             except StepFailed as exc:
                 return self._fail(spec, record, exc.cause, host_lost=exc.host_lost)
             except CloudError as exc:
@@ -320,6 +426,27 @@ class Machine:
                             step=spec.key, host=spec.host, state=str(StepState.DONE),
                             already=already)
             return None
+
+    def _interrupted(self, spec: StepSpec, record: StepRecord) -> _HostResult:
+        """The operator aborted while the step ran: it goes back to pending, notes kept."""
+        record.state = StepState.PENDING
+        record.error = ""
+        self.store.finish(record)
+        self.store.emit("step", f"{spec.label}: interrupted by the abort", step=spec.key,
+                        host=spec.host, state=str(StepState.PENDING), interrupted=True)
+        return _HostResult(spec.host, "stopped")
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        """One of the cloud-wide migration slots; an abort ends the wait for one."""
+        assert self._migrations is not None
+        while not self._migrations.acquire(timeout=0.1):
+            if self.stop.is_set():
+                raise Interrupted()
+        try:
+            yield
+        finally:
+            self._migrations.release()
 
     def _fail(self, spec: StepSpec, record: StepRecord, cause: str,
               host_lost: bool = False) -> _HostResult:
@@ -335,29 +462,90 @@ class Machine:
     # ---------------------------------------------------- pause and abort
     def _stopped(self) -> RunResult:
         if self.store.wanted() is Wanted.ABORT:
-            self._leave_hosts_clear()
-            return RunResult(Outcome.ABORTED, "aborted by the operator")
+            self._cleaning = True
+            try:
+                said = self._leave_hosts_clear()
+            finally:
+                self._cleaning = False
+            return RunResult(Outcome.ABORTED, "aborted by the operator; " + "; ".join(said))
         return RunResult(Outcome.PAUSED, "paused by the operator")
 
-    def _leave_hosts_clear(self) -> None:
-        """After an abort: hosts not yet upgraded go back in service; others are marked."""
+    def _leave_hosts_clear(self) -> list[str]:
+        """After an abort: hosts not yet upgraded go back in service; every host's state said."""
+        said = []
         for host, steps in _hosts(self.specs).items():
             by_kind = {s.kind: s for s in steps}
             disabled = self.records[by_kind[StepKind.DISABLE].key].state in (
                 StepState.DONE, StepState.RUNNING)
             enable = by_kind[StepKind.ENABLE]
-            if not disabled or self.records[enable.key].state is StepState.DONE:
-                continue
             upgrade = self.records[by_kind[StepKind.UPGRADE].key]
-            if upgrade.state is StepState.PENDING:
+            if self.records[enable.key].state is StepState.DONE:
+                left, message = "upgraded", f"{host}: upgraded"
+            elif not disabled:
+                left, message = "untouched", f"{host}: untouched (not started)"
+            elif upgrade.state is StepState.PENDING and not upgrade.data.get("requested"):
                 record = self.records[enable.key]
                 if self.store.begin(self._begin(record)):
                     self._run_step(enable, record)
-                self.store.emit("host", f"{host}: back in service, not upgraded (aborted)",
-                                host=host, left="enabled")
+                left, message = "enabled", f"{host}: back in service, not upgraded (aborted)"
             else:
-                self.store.emit("host", f"{host}: LEFT DISABLED: its upgrade was {upgrade.state} "
-                                "when the execution was aborted", host=host, left="disabled")
+                left, message = "disabled", (
+                    f"{host}: LEFT DISABLED: its upgrade was "
+                    f"{'requested' if upgrade.state is StepState.PENDING else upgrade.state} "
+                    "when the execution was aborted")
+            self.store.emit("host", message, host=host, left=left)
+            said.append(message)
+        return said
+
+    # ------------------------------------------------------------ destinations
+    def host_status(self) -> dict[str, str | int]:
+        """Per host of the plan: upgraded, ``now`` (its wave runs), or its later wave."""
+        status: dict[str, str | int] = {}
+        for host, steps in _hosts(self.specs).items():
+            enable = next(s for s in steps if s.kind is StepKind.ENABLE)
+            if self.records.get(enable.key, StepRecord(enable.key)).state in FINISHED:
+                status[host] = destinations.UPGRADED
+            elif host in self._running_wave:
+                status[host] = "now"
+            else:
+                status[host] = steps[0].wave
+        return status
+
+    def destination(self, server: ServerInfo, source: str,
+                    exclude: tuple[str, ...] = ()) -> str | None:
+        """The plan's rule applied to the cloud now (executor.destinations)."""
+        with self._choosing:
+            if self._capacities is None:
+                self._capacities = self.cloud.capacities()
+            servers = self.cloud.servers()
+            reserved: dict[str, destinations.Need] = {}
+            host_of = {s.id: s.host for s in servers}
+            for sid, (dest, need) in self._reserved.items():
+                if host_of.get(sid) == dest:
+                    continue  # Nova counts it there already
+                prior = reserved.get(dest, destinations.Need(0, 0, 0))
+                reserved[dest] = destinations.Need(prior.vcpus + need.vcpus,
+                                                   prior.ram_mib + need.ram_mib,
+                                                   prior.disk_gib + need.disk_gib)
+                host_of[sid] = dest
+            hosts = destinations.candidates(self.cloud.services(), self._capacities, servers,
+                                            self.host_status(), reserved)
+            vnf = self.vnf_of.get(server.name, "")
+            peers = [s.id for s in servers if vnf and self.vnf_of.get(s.name) == vnf]
+            return destinations.choose(server, source, hosts,
+                                       groups=self.cloud.server_groups(), host_of=host_of,
+                                       vnf_peers=peers, keep_az=self.policy.keep_az,
+                                       exclude=exclude)
+
+    @contextlib.contextmanager
+    def reserving(self, server: ServerInfo, dest: str) -> Iterator[None]:
+        with self._choosing:
+            self._reserved[server.id] = (dest, destinations.need_of(server))
+        try:
+            yield
+        finally:
+            with self._choosing:
+                self._reserved.pop(server.id, None)
 
     # ------------------------------------------------------------ helpers
     def server_id(self, name: str) -> str:

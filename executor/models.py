@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from executor.choices import ExecutionState, StepState, Wanted
+from executor.choices import UNDER_WAY, ExecutionState, StepState, Wanted
 from planner.models import Plan
 
 
@@ -39,6 +39,15 @@ class Execution(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        constraints = [
+            # Two executions draining the same cloud fight over its servers:
+            # the database lets only one be under way (two web processes,
+            # two workers, the same instant: one insert wins).
+            models.UniqueConstraint(
+                fields=["cloud_name"], condition=models.Q(state__in=list(UNDER_WAY)),
+                name="one_execution_per_cloud",
+                violation_error_message="This cloud already has an execution under way."),
+        ]
 
     def __str__(self) -> str:
         return f"execution {self.pk} of {self.plan.name} ({self.state})"

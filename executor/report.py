@@ -194,6 +194,29 @@ def calibration(steps: list[StepRow]) -> dict[str, Any]:
     return {"suggested_params": suggested_params(steps), "measured": summary}
 
 
+def moves_report(moves: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """How the servers moved: migrations asked of Nova, unplanned moves, servers moved twice.
+
+    Each move is ``{"server", "source", "dest", "kind", "requests", "planned"}``
+    (``requests``: the migration requests Nova accepted for it, failed
+    attempts included; a move with none found its server already gone).
+    """
+    done = [m for m in moves if m.get("requests")]
+    per_server: dict[str, int] = {}
+    for move in done:
+        per_server[move["server"]] = per_server.get(move["server"], 0) + 1
+    twice = sorted(s for s, n in per_server.items() if n >= 2)
+    return {
+        "live_migrations": sum(int(m["requests"]) for m in done
+                               if m.get("kind") == "live-migrate"),
+        "cold_migrations": sum(int(m["requests"]) for m in done
+                               if m.get("kind") == "cold-migrate"),
+        "servers_moved_twice": len(twice),
+        "moved_twice": twice,
+        "unplanned": [dict(m) for m in moves if not m.get("planned")],
+    }
+
+
 CSV_COLUMNS = ["key", "wave", "host", "kind", "server", "vnf", "state", "actual_start_s",
                "actual_s", "planned_start_s", "planned_s", "delta_s"]
 

@@ -6,7 +6,14 @@ from dataclasses import asdict
 from typing import Any
 
 from executor.models import Execution
-from executor.report import StepRow, calibration, step_report, to_csv, vnf_report
+from executor.report import (
+    StepRow,
+    calibration,
+    moves_report,
+    step_report,
+    to_csv,
+    vnf_report,
+)
 
 
 def step_rows(execution: Execution) -> list[StepRow]:
@@ -20,6 +27,24 @@ def step_rows(execution: Execution) -> list[StepRow]:
     return [StepRow(key=s.key, wave=s.wave, host=s.host, kind=s.kind, server=s.server,
                     action=s.action, vnf=s.vnf, state=s.state, start_s=rel(s.started_at),
                     end_s=rel(s.finished_at)) for s in steps]
+
+
+def moves(execution: Execution) -> list[dict[str, Any]]:
+    """Every move the execution made, planned (move steps) and unplanned (drain steps)."""
+    out: list[dict[str, Any]] = []
+    for step in execution.steps.filter(kind__in=["move", "drain"]).order_by("index"):
+        if step.kind == "move" and step.action in ("live-migrate", "cold-migrate"):
+            out.append({"server": step.server, "source": step.source,
+                        "dest": (step.observed or {}).get("host") or step.target,
+                        "kind": step.action, "planned": True,
+                        "requests": int((step.data or {}).get("requests", 0))})
+        elif step.kind == "drain":
+            for move in ((step.data or {}).get("moves") or {}).values():
+                out.append({"server": move.get("name", ""), "source": step.host,
+                            "dest": move.get("host") or move.get("dest", ""),
+                            "kind": "live-migrate", "planned": False,
+                            "requests": int(move.get("requests", 0))})
+    return out
 
 
 def _simulation(execution: Execution) -> tuple[list[dict], dict[str, float]]:
@@ -45,6 +70,7 @@ def report(execution: Execution) -> dict[str, Any]:
         "simulated": bool(events),
         "steps": [{**asdict(line), "delta_s": line.delta_s} for line in lines],
         "vnfs": vnf_report(rows, outage),
+        "moves": moves_report(moves(execution)),
         "calibration": calibration(rows),
     }
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from escalator_site.jobs import submit
 from executor.actions import Policy
-from executor.choices import ACTIVE_STATES, ExecutionState, StepState, Wanted
+from executor.choices import ACTIVE_STATES, UNDER_WAY, ExecutionState, StepState, Wanted
 from executor.hooks import make_vnf_manager
 from executor.models import Execution, StepRecord
 from executor.steps import build_steps
@@ -22,9 +22,10 @@ from planner import roles
 from planner import services as planning
 from planner.choices import PlanState
 from planner.models import Plan
+from planner.services import WorkflowError
 
 # Notes of a step that belong to one attempt: a retry starts them afresh.
-ATTEMPT_NOTES = ("attempts", "last_error", "baseline", "requested")
+ATTEMPT_NOTES = ("attempts", "last_error", "baseline", "requested", "refused")
 
 
 # The task that runs an execution, by its registered name (executor.tasks).
@@ -37,6 +38,25 @@ class ExecutionError(Exception):
 
 class NotAllowed(ExecutionError):
     pass
+
+
+class Busy(ExecutionError):
+    """Refused because of another execution or a concurrent change (HTTP 409)."""
+
+
+def under_way_on(cloud_name: str) -> Execution | None:
+    return (Execution.objects.filter(cloud_name=cloud_name, state__in=UNDER_WAY)
+            .select_related("plan").first())
+
+
+def _busy_message(cloud_name: str) -> str:
+    other = under_way_on(cloud_name)
+    if other is None:
+        return (f"Cloud {cloud_name!r} got another execution at the same moment: one "
+                "execution per cloud at a time.")
+    return (f"Cloud {cloud_name!r} already has execution {other.pk} of plan "
+            f"{other.plan.name!r} ({other.state}): one execution per cloud at a time; "
+            "let it finish or abort it first.")
 
 
 def _require_admin(user) -> None:
@@ -57,6 +77,9 @@ def _config(plan: Plan, config: dict[str, Any] | None) -> dict[str, Any]:
     limit = (plan.options or {}).get("concurrent_migrations")
     if limit and "concurrent_migrations" not in policy:
         policy["concurrent_migrations"] = int(limit)
+    keep_az = (plan.options or {}).get("keep_az")
+    if keep_az is not None and "keep_az" not in policy:
+        policy["keep_az"] = bool(keep_az)
     try:
         Policy.from_dict(policy)
         make_vnf_manager(config.get("vnf_manager"))
@@ -75,9 +98,8 @@ def start_execution(plan: Plan, user, config: dict[str, Any] | None = None) -> E
         raise ExecutionError(f"Only an approved plan can run; this one is {plan.state}.")
     if plan.content_hash != plan.approved_hash:
         raise ExecutionError("The plan changed since its approval: it must be approved again.")
-    if Execution.objects.filter(plan=plan, state__in=ACTIVE_STATES + (
-            ExecutionState.PAUSED, ExecutionState.BLOCKED)).exists():
-        raise ExecutionError("This plan already has an execution under way.")
+    if Execution.objects.filter(plan=plan, state__in=UNDER_WAY).exists():
+        raise Busy("This plan already has an execution under way.")
     config = _config(plan, config)
     pure = plan_from_dict(plan.content)
     from inventory.services import load_snapshot
@@ -88,6 +110,19 @@ def start_execution(plan: Plan, user, config: dict[str, Any] | None = None) -> E
     if not target:
         target = dict(snapshot.target.versions)
     cloud_name = config.pop("cloud", "") or plan.cloud.openstack_cloud or plan.cloud.name
+    if under_way_on(cloud_name) is not None:
+        raise Busy(_busy_message(cloud_name))
+    try:
+        return _create(plan, user, config, pure, vnf_of, target, cloud_name)
+    except IntegrityError as exc:  # the database's one-per-cloud rule: another start won
+        raise Busy(_busy_message(cloud_name)) from exc
+    except WorkflowError as exc:  # the same plan started at the same instant elsewhere
+        raise Busy(f"The plan is no longer approved as it was ({exc}); another start may "
+                   "have won: reload.") from exc
+
+
+def _create(plan: Plan, user, config: dict[str, Any], pure, vnf_of, target,
+            cloud_name: str) -> Execution:
     with transaction.atomic():
         execution = Execution.objects.create(
             plan=plan, plan_hash=plan.approved_hash, cloud_name=cloud_name, config=config,
@@ -159,6 +194,9 @@ def retry_step(execution: Execution, user, key: str) -> Execution:
     step = _step(execution, key)
     with transaction.atomic():
         data = {k: v for k, v in step.data.items() if k not in ATTEMPT_NOTES}
+        if "moves" in data:  # a drain's moves: their attempts start afresh too
+            data["moves"] = {sid: {k: v for k, v in move.items() if k not in ATTEMPT_NOTES}
+                             for sid, move in data["moves"].items()}
         if StepRecord.objects.filter(pk=step.pk, state=StepState.FAILED).update(
                 state=StepState.PENDING, error="", data=data, observed={}) != 1:
             raise ExecutionError(f"Step {key} is {step.state}: only a failed step is retried.")

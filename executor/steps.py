@@ -3,11 +3,12 @@
 An execution is a flat, ordered list of ``StepSpec``: per wave, per host,
 in the order the seed document gives (see DESIGN.md "Per host"):
 
-    precheck -> disable -> switchover* -> move* -> upgrade -> verify
+    precheck -> disable -> switchover* -> move* -> drain -> upgrade -> verify
              -> enable -> restore*
 
 ``move`` carries out a server's planned action (live or cold migration, or
-a stop for ``stop-start``); ``switchover`` asks the VNF manager to take a
+a stop for ``stop-start``); ``drain`` moves whatever else runs on the host
+when its turn comes (servers Nova placed there since planning); ``switchover`` asks the VNF manager to take a
 member out of service and stops it in place; ``restore`` starts what was
 stopped and gives it back to its VNF. ``stay`` servers get no step.
 
@@ -30,6 +31,7 @@ class StepKind(StrEnum):
     DISABLE = "disable"
     SWITCHOVER = "switchover"
     MOVE = "move"
+    DRAIN = "drain"
     UPGRADE = "upgrade"
     VERIFY = "verify"
     ENABLE = "enable"
@@ -42,6 +44,7 @@ UNDO = {
     StepKind.DISABLE: "enable the host's nova-compute service again",
     StepKind.SWITCHOVER: "start the server and ask the VNF manager to restore it",
     StepKind.MOVE: "migrate the server back to its source host (or start it again)",
+    StepKind.DRAIN: "migrate the servers it moved back to the host",
     StepKind.UPGRADE: "roll the host's software back with the upgrade driver (by hand)",
     StepKind.VERIFY: "nothing: it only reads the cloud",
     StepKind.ENABLE: "disable the host's nova-compute service again",
@@ -74,11 +77,13 @@ class StepSpec:
         if self.kind is StepKind.MOVE:
             if self.action == ActionKind.STOP_START:
                 return f"stop {self.server} on {self.host}"
-            return f"{self.action} {self.server} {self.source} -> {self.target or 'scheduler'}"
+            return f"{self.action} {self.server} {self.source} -> {self.target or 'a host the rule picks'}"
         if self.kind is StepKind.SWITCHOVER:
             return f"switch over {self.server}" + (f" ({self.vnf})" if self.vnf else "")
         if self.kind is StepKind.RESTORE:
             return f"restore {self.server}" + (f" ({self.vnf})" if self.vnf else "")
+        if self.kind is StepKind.DRAIN:
+            return f"drain {self.host} (what runs there now)"
         return f"{self.kind} {self.host}"
 
     @property
@@ -122,6 +127,7 @@ def build_steps(plan: Plan, vnf_of: Mapping[str, str] | None = None) -> list[Ste
             for action in host_step.actions:
                 if action.kind in MOVED_ACTIONS:
                     add(wave_index, host, StepKind.MOVE, action)
+            add(wave_index, host, StepKind.DRAIN)
             add(wave_index, host, StepKind.UPGRADE)
             add(wave_index, host, StepKind.VERIFY)
             add(wave_index, host, StepKind.ENABLE)

@@ -15,7 +15,8 @@ from planner.models import Plan
 
 
 def _refusal(exc: Exception) -> Response:
-    code = status.HTTP_403_FORBIDDEN if isinstance(exc, services.NotAllowed) else 400
+    code = (status.HTTP_403_FORBIDDEN if isinstance(exc, services.NotAllowed)
+            else status.HTTP_409_CONFLICT if isinstance(exc, services.Busy) else 400)
     return Response({"detail": str(exc)}, status=code)
 
 

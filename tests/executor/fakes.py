@@ -14,6 +14,7 @@ from typing import Any
 
 from executor.machine import StepRecord, StepState, Wanted
 from executor.port import (
+    HostCapacity,
     MigrationInfo,
     NotFound,
     Permanent,
@@ -47,6 +48,10 @@ class FakeCloud:
         self.fail_migrations_of: dict[str, int] = {}  # server name -> failures left
         self.in_flight = 0
         self.max_in_flight = 0
+        self._landing: set[str] = set()  # migrated servers not yet looked at
+        self.capacity = {h: HostCapacity(h, vcpus=64, ram_mib=65536, disk_gib=1000)
+                         for h in hosts}
+        self.groups: list = []
         self.on_call = None  # a hook a test may set: called with each call
 
     def _fault(self, name: str) -> None:
@@ -76,7 +81,21 @@ class FakeCloud:
     def server(self, server_id):
         if server_id not in self.servers_:
             raise NotFound(server_id)
+        with self.lock:
+            if server_id in self._landing:
+                # The executor saw the migration end: it is no longer in flight.
+                self._landing.discard(server_id)
+                self.in_flight -= 1
         return self.servers_[server_id]
+
+    def capacities(self):
+        return list(self.capacity.values())
+
+    def server_groups(self):
+        return list(self.groups)
+
+    def abort_migration(self, server_id, migration_id):
+        self._log("abort_migration", self.servers_[server_id].name, migration_id)
 
     def host_versions(self, host):
         return dict(self.versions[host])
@@ -109,6 +128,7 @@ class FakeCloud:
         with self.lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._landing.add(server_id)
         dest = host or self._choose(server.host)
         if self.fail_migrations_of.get(server.name, 0) > 0:
             self.fail_migrations_of[server.name] -= 1
@@ -146,10 +166,7 @@ class FakeCloud:
 
     def wait_for_server(self, server_id, status="ACTIVE", *, timeout=300.0, interval=1.0,
                         failures=("ERROR",)):
-        with self.lock:
-            if self.in_flight:
-                self.in_flight -= 1
-        server = self.servers_[server_id]
+        server = self.server(server_id)
         wanted = (status,) if isinstance(status, str) else status
         if server.status not in wanted:
             raise WaitTimeout(f"{server.name} is {server.status}")

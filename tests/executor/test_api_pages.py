@@ -76,7 +76,8 @@ def test_an_admin_starts_over_rest_and_everyone_reads_the_report(kit):
     detail = api(kit.viewer).get(f"/api/executions/{body['id']}/").json()
     assert detail["state"] == "done"
     assert [s["kind"] for s in detail["steps"] if s["host"] == "cmp1"] == [
-        "precheck", "disable", "switchover", "move", "upgrade", "verify", "enable", "restore"]
+        "precheck", "disable", "switchover", "move", "drain", "upgrade", "verify", "enable",
+        "restore"]
     report = api(kit.viewer).get(f"/api/executions/{body['id']}/report/").json()
     assert len(report["steps"]) == len(detail["steps"])
     assert {v["vnf"]: (v["switchovers"], v["migrations"]) for v in report["vnfs"]} == {
@@ -159,10 +160,10 @@ def test_the_pages_show_controls_to_admins_only(kit, client, who, buttons):
 def test_a_restarted_web_process_hands_interrupted_executions_back_to_a_worker(kit):
     from executor.services import resume_interrupted, start_execution
 
-    running = start_execution(kit.approved(), kit.admin)
-    Execution.objects.filter(pk=running.pk).update(state="running")
     finished = start_execution(kit.approved(), kit.admin)
     Execution.objects.filter(pk=finished.pk).update(state="done")
+    running = start_execution(kit.approved(), kit.admin)
+    Execution.objects.filter(pk=running.pk).update(state="running")
     kit.dispatched.clear()
     assert resume_interrupted() == [running.pk]
     assert kit.dispatched == [running.pk]

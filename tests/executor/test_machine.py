@@ -63,7 +63,7 @@ def test_the_steps_of_a_host_follow_the_seed_documents_order():
     specs = build_steps(serial_plan())
     assert [(s.kind.value, s.server) for s in specs if s.host == "cmp1"] == [
         ("precheck", ""), ("disable", ""), ("switchover", "fw-a"), ("move", "lb-1"),
-        ("upgrade", ""), ("verify", ""), ("enable", ""), ("restore", "fw-a")]
+        ("drain", ""), ("upgrade", ""), ("verify", ""), ("enable", ""), ("restore", "fw-a")]
     assert [s.label for s in specs if s.host == "cmp3" and s.kind is StepKind.MOVE] == [
         "cold-migrate lb-1 cmp3 -> cmp4", "stop lb-2 on cmp3"]
     assert len({s.key for s in specs}) == len(specs)
@@ -212,8 +212,11 @@ def test_abort_puts_hosts_not_yet_upgraded_back_in_service():
 
     assert result.outcome is Outcome.ABORTED
     assert cloud.calls == EXPECTED[:4] + [("enable", "cmp1")]
-    assert [e[1] for e in store.events if e[0] == "host"] == [
-        "cmp1: back in service, not upgraded (aborted)"]
+    # Every host's state is said, in the log and in the cause.
+    said = ["cmp1: back in service, not upgraded (aborted)", "cmp2: untouched (not started)",
+            "cmp3: untouched (not started)"]
+    assert [e[1] for e in store.events if e[0] == "host"] == said
+    assert result.cause == "aborted by the operator; " + "; ".join(said)
 
 
 def test_a_pre_condition_stops_a_step_before_it_acts():
