@@ -12,15 +12,15 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from escalator_site.sockets import RelayConsumer
 from executor.live import register_loop
 from executor.models import Execution, ExecutionEvent
 
 REPLAY_LIMIT = 5000
 
 
-class ExecutionConsumer(AsyncJsonWebsocketConsumer):
+class ExecutionConsumer(RelayConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if not user or not user.is_authenticated:
@@ -35,6 +35,7 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             after = int(query.get("after", ["0"])[0])
         except ValueError:
             after = 0
+        after = min(max(after, 0), 2**62)  # a number the database can compare
         self.group = f"execution-{self.execution_id}"
         register_loop()
         # Join before reading the backlog: nothing published meanwhile is lost.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from escalator_site.progress import register_loop
+from escalator_site.sockets import RelayConsumer
 from planner.models import Simulation
 
 
-class SimulationProgressConsumer(AsyncJsonWebsocketConsumer):
+class SimulationProgressConsumer(RelayConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if not user or not user.is_authenticated:
