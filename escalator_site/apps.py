@@ -8,4 +8,7 @@ class EscalatorSiteConfig(AppConfig):
     verbose_name = "Escalator"
 
     def ready(self) -> None:
-        from escalator_site import checks  # noqa: F401  (registers the system checks)
+        from escalator_site import (
+            checks,  # noqa: F401  (registers the system checks)
+            ws_security,  # noqa: F401  (closes sockets at logout)
+        )

@@ -7,11 +7,9 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "escalator_site.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the apps loaded)
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs the apps loaded)
 
-from escalator_site.routing import websocket_urlpatterns  # noqa: E402
+from escalator_site.ws_security import websocket_application  # noqa: E402
 
 
 def _resume_embedded_work() -> None:
@@ -34,8 +32,7 @@ _resume_embedded_work()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # Exact Origin (scheme, host, port); sockets close when their session ends.
+        "websocket": websocket_application(),
     }
 )
