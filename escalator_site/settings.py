@@ -225,7 +225,10 @@ if Path(CLOUDS_YAML).exists():
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # 4xx refusals (403, 404, bad host) as one line, without a traceback.
+    "filters": {"refusals": {"()": "escalator_site.log_filters.OneLineRefusals"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals"]}},
+    "loggers": {"django.request": {"filters": ["refusals"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 WHITENOISE_USE_FINDERS = True
