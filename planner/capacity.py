@@ -13,7 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from domain.plan import ActionKind
-from domain.snapshot import HaModel, Host, Server, ServiceState, ServiceStatus, Snapshot
+from domain.scheduler import can_receive
+from domain.snapshot import HaModel, Host, Server, Snapshot
 from planner.options import PlanOptions
 
 RESOURCES = ("vcpu", "ram", "disk")
@@ -26,11 +27,6 @@ def capacity(host: Host) -> tuple[float, ...]:
 
 def demand(server: Server) -> tuple[int, int, int]:
     return (server.vcpus, server.ram_mib, server.disk_gib)
-
-
-def can_receive(host: Host) -> bool:
-    """Only an enabled, up nova-compute service takes new servers."""
-    return host.service_status == ServiceStatus.ENABLED and host.service_state == ServiceState.UP
 
 
 def parkable(snapshot: Snapshot, server: Server, options: PlanOptions) -> bool:

@@ -211,7 +211,7 @@ class Migrations:
         if target is None:
             chosen = placement.pick(server, source, live)
             return chosen, "" if chosen else "no valid host"
-        if placement.fits(server, target, source if live else None):
+        if placement.passes(server, source, target, live):
             return target, ""
         return None, f"target {target} cannot take it now"
 
