@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain import nova
 from simulator.distributions import (
     Distribution,
     Fixed,
@@ -22,7 +23,7 @@ from simulator.distributions import (
     dist_from_dict,
 )
 
-TIMEOUT_ACTIONS = ("abort", "force_complete")
+TIMEOUT_ACTIONS = nova.TIMEOUT_ACTIONS
 # What to do with a server whose live migration failed for good.
 MIGRATION_FALLBACKS = ("cold-migrate", "stop", "rollback-host")
 # What to do with a host whose upgrade failed for good.
@@ -34,14 +35,15 @@ class SimParams:
     """Parameters of a run: Nova's migration settings, network, durations, failures, policy."""
 
     # --- Nova [libvirt] live-migration settings (nova/conf/libvirt.py defaults).
-    live_migration_downtime_ms: int = 500
-    downtime_steps: int = 10
-    downtime_delay_s: int = 75
-    completion_timeout_s_per_gib: int = 800  # 0 disables the timeout, as in Nova
+    live_migration_downtime_ms: int = nova.LIVE_MIGRATION_DOWNTIME_MS
+    downtime_steps: int = nova.LIVE_MIGRATION_DOWNTIME_STEPS
+    downtime_delay_s: int = nova.LIVE_MIGRATION_DOWNTIME_DELAY_S
+    # 0 disables the timeout, as in Nova.
+    completion_timeout_s_per_gib: int = nova.LIVE_MIGRATION_COMPLETION_TIMEOUT_S_PER_GIB
     timeout_action: str = "abort"  # live_migration_timeout_action
     permit_post_copy: bool = False
     permit_auto_converge: bool = False
-    max_concurrent_live_migrations: int = 1  # outgoing, per source host
+    max_concurrent_live_migrations: int = nova.MAX_CONCURRENT_LIVE_MIGRATIONS  # outgoing, per host
     # Nova's live_migration_bandwidth: a per-migration cap, MiB/s (0: none).
     migration_bandwidth_cap_mibps: float = 0.0
     # True when servers have local disks that a live migration must copy too.
@@ -92,12 +94,12 @@ class SimParams:
     stuck_migration_limit_s: float = 6 * 3600.0
 
     def __post_init__(self) -> None:
-        if self.live_migration_downtime_ms < 100:
-            raise ValueError("live_migration_downtime_ms: Nova's minimum is 100")
-        if self.downtime_steps < 3:
-            raise ValueError("downtime_steps: Nova's minimum is 3")
-        if self.downtime_delay_s < 3:
-            raise ValueError("downtime_delay_s: Nova's minimum is 3")
+        if self.live_migration_downtime_ms < nova.MIN_DOWNTIME_MS:
+            raise ValueError(f"live_migration_downtime_ms: Nova's minimum is {nova.MIN_DOWNTIME_MS}")
+        if self.downtime_steps < nova.MIN_DOWNTIME_STEPS:
+            raise ValueError(f"downtime_steps: Nova's minimum is {nova.MIN_DOWNTIME_STEPS}")
+        if self.downtime_delay_s < nova.MIN_DOWNTIME_DELAY_S:
+            raise ValueError(f"downtime_delay_s: Nova's minimum is {nova.MIN_DOWNTIME_DELAY_S}")
         if self.completion_timeout_s_per_gib < 0:
             raise ValueError("completion_timeout_s_per_gib cannot be negative")
         if self.timeout_action not in TIMEOUT_ACTIONS:
