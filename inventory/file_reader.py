@@ -230,7 +230,37 @@ def _walk(document: Any) -> Iterator[tuple[tuple, str]]:
     stack: list[tuple[Any, tuple]] = [(document, ())]
     while stack:
         value, path = stack.pop()
-        if isinstance(value, str):
+        if isinstance(value, dict):
+            if len(path) >= MAX_DEPTH:
+                yield path, f"nested more than {MAX_DEPTH} levels deep"
+                continue
+            for key in getattr(value, "duplicates", ()):
+                yield (*path, key), "is given twice (a key must appear once in a mapping)"
+            children = []
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    yield path, f"the key {_cut(repr(key))} is not text"
+                    continue
+                if not key.isprintable() and (bad := _text_problem(key)):
+                    yield path, f"a key {bad}"
+                    continue
+                # Scalars are checked here: most of a big file is scalars, and a
+                # path is only built for a problem.
+                kind = type(item)
+                if kind is str:
+                    if not item.isprintable() and (bad := _text_problem(item)):
+                        yield (*path, key), bad
+                elif kind is int or kind is bool:
+                    continue
+                else:
+                    children.append((item, (*path, key)))
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            if len(path) >= MAX_DEPTH:
+                yield path, f"nested more than {MAX_DEPTH} levels deep"
+                continue
+            stack.extend((item, (*path, i)) for i, item in reversed(list(enumerate(value))))
+        elif isinstance(value, str):
             bad = _text_problem(value)
             if bad:
                 yield path, bad
@@ -241,26 +271,6 @@ def _walk(document: Any) -> Iterator[tuple[tuple, str]]:
                 yield path, f"{value} is not a finite number"
         elif isinstance(value, Unusable):
             yield path, value.reason
-        elif isinstance(value, dict | list):
-            if len(path) >= MAX_DEPTH:
-                yield path, f"nested more than {MAX_DEPTH} levels deep"
-                continue
-            if isinstance(value, list):
-                stack.extend((item, (*path, i)) for i, item in reversed(list(enumerate(value))))
-                continue
-            for key in getattr(value, "duplicates", ()):
-                yield (*path, key), "is given twice (a key must appear once in a mapping)"
-            children = []
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    yield path, f"the key {_cut(repr(key))} is not text"
-                    continue
-                bad = _text_problem(key)
-                if bad:
-                    yield path, f"a key {bad}"
-                    continue
-                children.append((item, (*path, key)))
-            stack.extend(reversed(children))
 
 
 def _text_problem(text: str) -> str | None:

@@ -81,7 +81,7 @@ class InventoryError(ValueError):
             else:
                 more += 1
         if more:
-            kept.append(f"... and {more} more problem(s)")
+            kept.append(f"... and {more} more problem(s) not shown")
         self.problems = kept
         super().__init__("\n".join(self.problems))
 
@@ -158,11 +158,16 @@ def parse_inventory(document: Any) -> Snapshot:
         _FAST_CHECK(document)
     except fastjsonschema.JsonSchemaException:
         problems = []
+        stopped = False
         for error in _VALIDATOR.iter_errors(document):
-            problems.append(_describe(error))
-            if len(problems) > 10 * MAX_PROBLEMS:
+            if len(problems) == 3 * MAX_PROBLEMS:
+                stopped = True
                 break
-        raise InventoryError(sorted(problems, key=_path_order) or ["(top): invalid"]) from None
+            problems.append(_describe(error))
+        problems.sort(key=_path_order)
+        if stopped:
+            problems.append(f"(the check stopped after {len(problems)} problems)")
+        raise InventoryError(problems or ["(top): invalid"]) from None
     snapshot = _build(document)
     problems = find_problems(snapshot)
     if problems:

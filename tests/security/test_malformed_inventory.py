@@ -1,0 +1,136 @@
+"""Every malformed inventory file is refused, by every way in, quickly and in bounded memory.
+
+70 files (tests/security/malformed.py) go through the command line
+(``manage.py import_inventory --replace``), the upload page and
+``POST /api/clouds/import/`` with replace on. Each must be refused with a
+message naming where the problem is, within 2 s and 200 MB of Python memory
+(tracemalloc, in a second run: it slows what it watches), and the stored "lab" inventory must be exactly as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import json
+import time
+import tracemalloc
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test.client import encode_multipart
+
+from inventory import models as m
+from inventory.services import load_snapshot
+from tests.security.malformed import BIG_IDS, Malformed, malformed_files
+
+SECONDS = 2.0
+PEAK_BYTES = 200 * 1024 * 1024
+BOUNDARY = "malformed-inventory-boundary"
+IDS = [case.id for case in malformed_files(big=False)] + BIG_IDS
+
+pytestmark = pytest.mark.django_db
+
+
+@functools.cache
+def _cases() -> dict[str, Malformed]:
+    return {case.id: case for case in malformed_files(big=True)}
+
+
+def test_there_are_at_least_sixty_kinds():
+    assert len(IDS) >= 60
+
+
+def _measure(call):
+    """The call's result, its wall time, and the peak of Python memory in a second run.
+
+    Two runs, because tracemalloc slows what it watches several times over.
+    """
+    started = time.perf_counter()
+    result = call()
+    elapsed = time.perf_counter() - started
+    tracemalloc.start()
+    try:
+        call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, elapsed, peak
+
+
+def _assert_refused_in_bounds(case: Malformed, message: str, elapsed: float, peak: int, before):
+    assert case.located(message), f"{case.id}: the refusal does not say where:\n{message[:2000]}"
+    assert len(message) < 20_000, f"{case.id}: a {len(message)}-character refusal"
+    assert elapsed < SECONDS, f"{case.id}: refused in {elapsed:.2f} s"
+    assert peak < PEAK_BYTES, f"{case.id}: {peak / 2**20:.0f} MiB at the peak"
+    assert m.Cloud.objects.count() == 1
+    assert load_snapshot("lab") == before, f"{case.id}: the stored inventory changed"
+
+
+@pytest.mark.parametrize("case_id", IDS)
+def test_the_import_command_refuses(case_id, lab_cloud, tmp_path):
+    case = _cases()[case_id]
+    path = tmp_path / case.filename
+    path.write_bytes(case.data)
+    before = load_snapshot("lab")
+    outputs: list[str] = []
+
+    def run():
+        out = io.StringIO()
+        with pytest.raises(CommandError) as caught:
+            call_command("import_inventory", str(path), "--replace", "--json", stdout=out)
+        outputs.append(out.getvalue())
+        return caught.value
+
+    error, elapsed, peak = _measure(run)
+    result = json.loads(outputs[0])
+    assert result["ok"] is False and "nothing was imported" in str(error)
+    _assert_refused_in_bounds(case, "\n".join(result["problems"]), elapsed, peak, before)
+
+
+def _multipart(case: Malformed, replace: str) -> bytes:
+    return encode_multipart(
+        BOUNDARY, {"file": SimpleUploadedFile(case.filename, case.data), "replace": replace}
+    )
+
+
+@pytest.mark.parametrize("case_id", IDS)
+def test_the_upload_page_refuses(case_id, lab_cloud, admin_client):
+    case = _cases()[case_id]
+    body = _multipart(case, "on")  # built before measuring: the browser's part, not ours
+    before = load_snapshot("lab")
+
+    response, elapsed, peak = _measure(lambda: admin_client.post(
+        "/inventory/import/", body, content_type=f"multipart/form-data; boundary={BOUNDARY}"))
+    assert response.status_code in (400, 413), (case.id, response.status_code)
+    message = html.unescape(response.content.decode())
+    if response.status_code == 400:
+        assert "nothing was imported" in message.lower() or "problem" in message.lower()
+    _assert_refused_in_bounds(case, message, elapsed, peak, before)
+
+
+@pytest.mark.parametrize("case_id", IDS)
+def test_the_api_refuses(case_id, lab_cloud, admin_client):
+    case = _cases()[case_id]
+    body = _multipart(case, "true")
+    before = load_snapshot("lab")
+
+    response, elapsed, peak = _measure(lambda: admin_client.post(
+        "/api/clouds/import/", body, content_type=f"multipart/form-data; boundary={BOUNDARY}"))
+    assert response.status_code in (400, 413), (case.id, response.status_code)
+    message = json.dumps(response.json())
+    _assert_refused_in_bounds(case, message, elapsed, peak, before)
+
+
+def test_a_file_just_under_the_limit_is_read_and_its_problem_named(lab_cloud, settings, tmp_path):
+    # The limit refuses what is too big; what is under it is still checked whole.
+    settings.INVENTORY_MAX_BYTES = 3 * 1024 * 1024
+    case = _cases()["truncated-2-mib-json"]
+    path = tmp_path / case.filename
+    path.write_bytes(case.data)
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_inventory", str(path), "--replace", "--json", stdout=out)
+    assert "not valid JSON at line 1, column" in json.loads(out.getvalue())["problems"][0]
