@@ -13,8 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from rest_framework import permissions
 
-from planner import roles
-from planner.choices import Role
+from escalator_site import roles
+from escalator_site.roles import Role
 
 
 def role_required(role: Role):

@@ -1,11 +1,18 @@
-"""Who may do what: the four roles are Django groups (created by a migration).
+"""Who may do what, in every app: the four roles are Django groups (created by a migration).
 
 An admin holds every role; a superuser is an admin.
 """
 
 from __future__ import annotations
 
-from planner.choices import Role
+from django.db import models
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    PLANNER = "planner", "Planner"
+    APPROVER = "approver", "Approver"
+    ADMIN = "admin", "Admin"
 
 
 def roles_of(user) -> set[str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from escalator_site import roles
 from escalator_site.jobs import submit
 from executor.actions import Policy
 from executor.choices import ACTIVE_STATES, UNDER_WAY, ExecutionState, StepState, Wanted
@@ -18,7 +19,6 @@ from executor.hooks import make_vnf_manager
 from executor.models import Execution, StepRecord
 from executor.steps import build_steps
 from executor.store import record_event
-from planner import roles
 from planner import services as planning
 from planner.choices import PlanState
 from planner.models import Plan

@@ -13,10 +13,10 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from escalator_site import roles
 from executor import services
 from executor.models import Execution
 from executor.reports import report, report_csv
-from planner import roles
 from planner.choices import PlanState
 from planner.models import Plan
 

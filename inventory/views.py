@@ -9,13 +9,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from escalator_site.permissions import role_required
+from escalator_site.roles import Role
 from inventory import models as m
 from inventory import services
 from inventory.files import InventoryError, dumps_inventory
 from inventory.filtersets import HostFilterSet, VnfFilterSet
 from inventory.forms import ImportForm
 from inventory.queries import hosts_with_usage, vnfs_with_members
-from planner.choices import Role
 
 HOST_SORTS = {
     "name": "name",

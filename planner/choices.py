@@ -1,5 +1,7 @@
 from django.db import models
 
+from escalator_site.roles import Role  # noqa: F401 - the roles are the site's
+
 
 class PlanState(models.TextChoices):
     PLANNING = "planning", "Planning"
@@ -18,10 +20,3 @@ class JobState(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
-
-
-class Role(models.TextChoices):
-    VIEWER = "viewer", "Viewer"
-    PLANNER = "planner", "Planner"
-    APPROVER = "approver", "Approver"
-    ADMIN = "admin", "Admin"

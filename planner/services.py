@@ -14,10 +14,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from escalator_site import roles
 from escalator_site.jobs import submit as submit_job
 from inventory import models as inventory_models
 from inventory.services import get_cloud, load_snapshot
-from planner import roles
 from planner.choices import PlanState
 from planner.errors import NoPlanError
 from planner.export import plan_from_dict, plan_to_dict

@@ -9,8 +9,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from escalator_site import roles
 from inventory.services import CloudNotFound, default_cloud
-from planner import charts, roles, services
+from planner import charts, services
 from planner.choices import PlanState
 from planner.exports import EXPORT_FORMATS, export_plan
 from planner.forms import CommentForm, MoveHostForm, PlanBuilderForm, SimulateForm

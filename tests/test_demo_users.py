@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from planner import roles
+from escalator_site import roles
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from rest_framework import permissions
 
-from planner import roles
+from escalator_site import roles
 
 
 class PlanPermission(permissions.BasePermission):

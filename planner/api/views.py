@@ -139,7 +139,7 @@ class PrecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=None, responses={201: s.PrecheckRunSerializer})
     def create(self, request):
-        from planner import roles
+        from escalator_site import roles
 
         if not roles.can_plan(request.user):
             return Response({"detail": "Your role does not allow you to run the pre-check."},
