@@ -8,6 +8,12 @@
 
 Long work never runs in a request: views call ``submit`` and return where to
 watch progress.
+
+Executions have workers of their own, so that simulations and searches can
+never keep one waiting: tasks declared with ``queue="executions"`` get their
+own thread pool (``EXECUTION_THREADS``, default 4), and on Celery their own
+queue (run a worker with ``-Q executions``; one with ``-Q celery`` takes
+the rest).
 """
 
 from __future__ import annotations
@@ -20,12 +26,13 @@ from django.conf import settings
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}
+DEFAULT_QUEUE = "celery"  # Celery's own default queue name
 
 
-def background(name: str):
+def background(name: str, queue: str = DEFAULT_QUEUE):
     """Declare a background task (a Celery shared task usable in every backend)."""
-    return shared_task(name=name, acks_late=True, reject_on_worker_lost=True)
+    return shared_task(name=name, acks_late=True, reject_on_worker_lost=True, queue=queue)
 
 
 def submit(task, *args) -> Future | None:
@@ -43,14 +50,16 @@ def submit(task, *args) -> Future | None:
     if backend == "inline":
         task.run(*args)
         return None
-    return _thread_pool().submit(_run_in_thread, task, args)
+    return _thread_pool(getattr(task, "queue", None) or DEFAULT_QUEUE).submit(
+        _run_in_thread, task, args)
 
 
-def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="escalator-job")
-    return _pool
+def _thread_pool(queue: str) -> ThreadPoolExecutor:
+    if queue not in _pools:
+        size = int(getattr(settings, "EXECUTION_THREADS", 4)) if queue == "executions" else 4
+        _pools[queue] = ThreadPoolExecutor(max_workers=size,
+                                           thread_name_prefix=f"escalator-{queue}")
+    return _pools[queue]
 
 
 def _run_in_thread(task, args) -> None:

@@ -69,6 +69,10 @@ class Policy:
     abort_timeout_s: float = 60.0
     # Unplanned destinations stay in the server's availability zone.
     keep_az: bool = True
+    # A step running longer than watchdog_factor x its simulated p95 is
+    # flagged (0: never); watchdog_pause also pauses the execution then.
+    watchdog_factor: float = 2.0
+    watchdog_pause: bool = False
     # Most migrations in flight across the cloud at once (0: no limit).
     concurrent_migrations: int = 0
 

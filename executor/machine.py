@@ -231,6 +231,7 @@ class Machine:
                  now: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] | None = None,
                  thread_wrapper: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None,
+                 expected_s: Mapping[str, float] | None = None,
                  ) -> None:
         self.specs = specs
         self.cloud = cloud
@@ -259,6 +260,12 @@ class Machine:
         self._choosing = threading.Lock()
         self._running_wave: set[str] = set()
         self._capacities: list[Any] | None = None
+        # The watchdog: each step's simulated p95 duration (key -> s), the
+        # steps running now (key -> (spec, start)), and those already flagged.
+        self.expected_s = dict(expected_s or {})
+        self._running: dict[str, tuple[StepSpec, float]] = {}
+        self._flagged: set[str] = set()
+        self._watchdog_cause = ""
 
     # ------------------------------------------------------------ running
     def run(self) -> RunResult:
@@ -274,14 +281,36 @@ class Machine:
             watcher.join(timeout=5)
 
     def _watch(self) -> None:
-        """Look for an abort while steps run, so waits and retries end at once."""
+        """Look for an abort while steps run (waits and retries then end at once), and
+        for steps running past their simulated p95 (the watchdog)."""
         while not self._watch_done.wait(self.policy.control_poll_s):
+            self._watchdog()
             try:
                 if self.store.wanted() is Wanted.ABORT:
                     self.stop.set()
                     return
             except Exception:  # a database hiccup: the next look may succeed
                 continue
+
+    def _watchdog(self) -> None:
+        factor = self.policy.watchdog_factor
+        if factor <= 0:
+            return
+        now = self.now()
+        for key, (spec, started) in list(self._running.items()):
+            p95 = self.expected_s.get(key)
+            if not p95 or key in self._flagged or now - started <= factor * p95:
+                continue
+            self._flagged.add(key)
+            message = (f"watchdog: {spec.label} running {now - started:.0f} s, "
+                       f"p95 was {p95:.1f} s")
+            pausing = self.policy.watchdog_pause
+            self.store.emit("watchdog", message + ("; the execution pauses after the steps "
+                                                   "in flight" if pausing else ""),
+                            step=key, host=spec.host, running_s=round(now - started, 1),
+                            p95_s=p95, factor=factor, pause=pausing)
+            if pausing and not self._watchdog_cause:
+                self._watchdog_cause = message
 
     def wait(self, seconds: float, interruptible: bool = True) -> None:
         """Sleep; raise ``Interrupted`` when the operator aborted (unless cleaning up)."""
@@ -360,7 +389,7 @@ class Machine:
             if record.state is StepState.FAILED:
                 return _HostResult(host, "failed", record.error, spec.key,
                                    host_lost=bool(record.observed.get("host_lost")))
-            if self.store.wanted() is not Wanted.RUN:
+            if self._watchdog_cause or self.store.wanted() is not Wanted.RUN:
                 return _HostResult(host, "stopped")
             if not self.store.begin(self._begin(record)):
                 return _HostResult(host, "lost")
@@ -379,6 +408,13 @@ class Machine:
 
     def _run_step(self, spec: StepSpec, record: StepRecord) -> _HostResult | None:
         """Run one step to done or failed; None when done."""
+        self._running[spec.key] = (spec, self.now())
+        try:
+            return self._run_step_once(spec, record)
+        finally:
+            self._running.pop(spec.key, None)
+
+    def _run_step_once(self, spec: StepSpec, record: StepRecord) -> _HostResult | None:
         self.store.emit("step", f"{spec.label}: running", step=spec.key, host=spec.host,
                         state=str(StepState.RUNNING), attempt=record.attempts)
         handler = handler_for(spec, _Context(self, spec, record))
@@ -468,6 +504,8 @@ class Machine:
             finally:
                 self._cleaning = False
             return RunResult(Outcome.ABORTED, "aborted by the operator; " + "; ".join(said))
+        if self._watchdog_cause:
+            return RunResult(Outcome.PAUSED, f"paused by the watchdog: {self._watchdog_cause}")
         return RunResult(Outcome.PAUSED, "paused by the operator")
 
     def _leave_hosts_clear(self) -> list[str]:

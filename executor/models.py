@@ -85,6 +85,9 @@ class StepRecord(models.Model):
     error = models.TextField(blank=True)
     started_at = models.FloatField(null=True, blank=True)
     finished_at = models.FloatField(null=True, blank=True)
+    expected_s = models.FloatField(
+        null=True, blank=True,
+        help_text="The simulated p95 duration (s), for the watchdog; empty: not simulated.")
     skip_reason = models.TextField(blank=True)
 
     class Meta:

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from executor.actions import Policy
 from executor.choices import ACTIVE_STATES, ExecutionState
+from executor.expected import expectations
 from executor.hooks import make_upgrade_driver, make_vnf_manager
 from executor.machine import Machine, Outcome, RunResult
 from executor.models import Execution
@@ -125,8 +126,9 @@ def build_machine(execution: Execution, token: str, cloud: Any = None,
                   upgrade_driver: Any = None) -> Machine:
     """The machine of ``execution``; ``cloud``/``upgrade_driver`` replace the configured ones."""
     config = execution.config or {}
+    specs = specs_of(execution)
     return Machine(
-        specs_of(execution), cloud or connect(execution.cloud_name),
+        specs, cloud or connect(execution.cloud_name),
         DjangoStore(execution.pk, token),
         vnf_manager=make_vnf_manager(config.get("vnf_manager")),
         upgrade_driver=upgrade_driver or make_upgrade_driver(
@@ -135,6 +137,7 @@ def build_machine(execution: Execution, token: str, cloud: Any = None,
         plan_label=plan_label(execution),
         target_versions=execution.target_versions,
         thread_wrapper=_closing,
+        expected_s=expectations(execution, specs),
     )
 
 

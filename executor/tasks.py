@@ -7,6 +7,6 @@ from executor.runner import run_execution
 from executor.services import RUN_EXECUTION
 
 
-@background(RUN_EXECUTION)
+@background(RUN_EXECUTION, queue="executions")
 def run_execution_task(execution_id: int) -> str:
     return run_execution(execution_id)

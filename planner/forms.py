@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from domain.plan import ActionKind
+from planner.options import MAX_TIME_BUDGET_S
 from planner.simulation import MAX_SEED
 from planner.strategies import STRATEGIES
 
@@ -22,7 +23,8 @@ class PlanBuilderForm(forms.Form):
         choices=ACTION_CHOICES, widget=forms.CheckboxSelectMultiple,
         initial=["switchover", "live-migrate", "cold-migrate", "stay"],
     )
-    time_budget_s = forms.FloatField(min_value=0, initial=5.0, label="Search budget (s)")
+    time_budget_s = forms.FloatField(min_value=0, max_value=MAX_TIME_BUDGET_S, initial=5.0,
+                                     label="Search budget (s)")
 
     def options(self) -> dict:
         data = dict(self.cleaned_data)

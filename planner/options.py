@@ -20,6 +20,10 @@ DEFAULT_ALLOWED_ACTIONS = frozenset(
 )
 
 
+# The longest search one planning run or what-if may ask for.
+MAX_TIME_BUDGET_S = 120.0
+
+
 @dataclass(frozen=True)
 class PlanOptions:
     """Limits and preferences of one planning run.
@@ -59,6 +63,10 @@ class PlanOptions:
                 problems.append(f"{name} must be in (0, 1], got {value}")
         if self.time_budget_s < 0:
             problems.append("time_budget_s must not be negative")
+        elif self.time_budget_s > MAX_TIME_BUDGET_S:
+            # A search holds a background worker for its whole budget.
+            problems.append(f"time_budget_s must be at most {MAX_TIME_BUDGET_S:g} s, "
+                            f"got {self.time_budget_s:g}")
         if problems:
             raise ValueError("; ".join(problems))
         # Accept plain strings from forms and files.

@@ -10,7 +10,7 @@ class StepSerializer(serializers.ModelSerializer):
         model = StepRecord
         fields = ["index", "key", "wave", "host", "kind", "server", "action", "source",
                   "target", "vnf", "state", "attempts", "error", "started_at", "finished_at",
-                  "observed", "skip_reason"]
+                  "expected_s", "observed", "skip_reason"]
         read_only_fields = fields
 
 

@@ -189,3 +189,38 @@ def test_a_worker_killed_before_its_request_reaches_nova_spends_no_attempt():
 
     assert result.outcome is Outcome.DONE
     assert [m.status for m in cloud.migrations_] == ["failed", "completed"]
+
+
+@pytest.mark.parametrize("pause", [False, True])
+def test_a_step_running_past_its_simulated_p95_is_flagged_and_pauses_if_the_policy_says(pause):
+    cloud = SlowCloud({"cmp1": [("vm11", "ACTIVE")], "cmp2": []})
+    store = MemoryStore()
+    specs = build_steps(serial(("cmp1", ("vm11",))))
+    move = next(s.key for s in specs if s.key.endswith("move.vm11"))
+    machine = Machine(specs, cloud, store, vnf_manager=RecordingVnfm(cloud),
+                      upgrade_driver=FakeUpgrade(cloud), plan_label="p", target_versions=NEW,
+                      policy=Policy(poll_s=0.02, control_poll_s=0.02, watchdog_factor=2.0,
+                                    watchdog_pause=pause),
+                      expected_s={move: 0.1})
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.append(machine.run()))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not [e for e in store.events if e[0] == "watchdog"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # Nova's migration ends at last.
+    cloud.servers_["id-vm11"] = replace(cloud.servers_["id-vm11"], status="ACTIVE",
+                                        task_state="", host="cmp2")
+    worker.join(5)
+
+    flagged = [(m, step) for kind, m, step in store.events if kind == "watchdog"]
+    assert len(flagged) == 1 and flagged[0][1] == move
+    assert flagged[0][0].startswith("watchdog: live-migrate vm11 cmp1 -> a host the rule "
+                                    "picks running 0 s, p95 was 0.1 s")
+    result = outcome[0]
+    if pause:
+        assert result.outcome is Outcome.PAUSED
+        assert result.cause.startswith("paused by the watchdog: watchdog: live-migrate vm11")
+        assert store.rows[move].state is StepState.DONE  # the step in flight finished
+    else:
+        assert result.outcome is Outcome.DONE

@@ -98,7 +98,8 @@ def start_worker(env, log_path: Path) -> subprocess.Popen:
     log = log_path.open("w")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "escalator_site.celery", "worker",
-         "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle",
+         "-Q", "celery,executions", "--pool=solo", "--concurrency=1", "--without-gossip",
+         "--without-mingle",
          "--without-heartbeat", "-l", "info"], cwd=ROOT, env=env, stdout=log,
         stderr=subprocess.STDOUT)
     ping = Celery(broker=env["REDIS_URL"])
