@@ -54,6 +54,20 @@ THROTTLE_INCREMENT = 0.10
 THROTTLE_MAX = 0.99
 THROTTLE_DIRTY_SHARE = 0.5
 
+# When convergence is checked (MigrationSpec.convergence).
+ROUND_END = "round-end"
+CONTINUOUS = "continuous"
+CONVERGENCE_CHECKS = (ROUND_END, CONTINUOUS)
+HYPERVISOR_MODELS = ("textbook", "qemu")
+
+# Device state and guest resume, the part of QEMU's downtime that does not
+# depend on memory: the median at 0 % dirty of the fidelity bench
+# (bench/fidelity.py, docs/performance.md).
+DOWNTIME_FIXED_S = 0.0015
+# How often QEMU checks for convergence under a bandwidth cap: its rate
+# limit's window (BUFFER_DELAY in migration.c).
+CHECK_INTERVAL_S = 0.1
+
 _EPS = 1e-9
 
 
@@ -105,6 +119,20 @@ class MigrationSpec:
     auto_converge: bool = False
     # Injected failure: the migration fails once this much of round 0 is sent.
     fail_at_mib: float | None = None
+    # When the pause is decided: at the end of each round (the textbook), or as
+    # data goes, as QEMU does (``continuous``): the round's unsent tail then
+    # goes into the stop-and-copy with what was dirtied.
+    convergence: str = ROUND_END
+    # With ``continuous``: how often QEMU looks (its 100 ms rate-limit window;
+    # 0: at every instant). It pauses at the first look after what is left
+    # fits, half a look's sending later on average.
+    check_interval_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.convergence not in CONVERGENCE_CHECKS:
+            raise ValueError(f"convergence: one of {CONVERGENCE_CHECKS}")
+        if not 0.0 <= self.check_interval_s < math.inf:
+            raise ValueError("check_interval_s: a non-negative number of seconds")
 
     @classmethod
     def for_nova(
@@ -122,6 +150,8 @@ class MigrationSpec:
         permit_post_copy: bool = False,
         permit_auto_converge: bool = False,
         fail_at_mib: float | None = None,
+        convergence: str = ROUND_END,
+        check_interval_s: float = 0.0,
     ) -> MigrationSpec:
         """A spec with Nova's schedule and timeout for this guest's data size."""
         size = data_gib(memory_mib if flavor_ram_mib is None else flavor_ram_mib, disk_gib)
@@ -138,7 +168,12 @@ class MigrationSpec:
             # Nova uses auto-converge only when post-copy is not permitted.
             auto_converge=permit_auto_converge and not permit_post_copy,
             fail_at_mib=fail_at_mib,
+            convergence=convergence,
+            check_interval_s=check_interval_s,
         )
+
+
+_CONTINUE = "continue"  # internal: stopped at the horizon, no event
 
 
 class PreCopy:
@@ -194,9 +229,11 @@ class PreCopy:
 
     def _sync_step(self) -> None:
         # Nova applies the last step whose time is strictly below the elapsed
-        # time (update_downtime: ``if elapsed > step[0]``).
+        # time (update_downtime: ``if elapsed > step[0]``); a round ending on a
+        # step's time to within rounding counts as before it, however the
+        # migration was cut into pieces.
         schedule = self.spec.schedule
-        while self.step + 1 < len(schedule) and schedule[self.step + 1][0] < self.t:
+        while self.step + 1 < len(schedule) and schedule[self.step + 1][0] < self.t - _EPS:
             self.step += 1
 
     def _next_step_time(self) -> float:
@@ -240,6 +277,12 @@ class PreCopy:
             t = self.t
             x = self.x
             round_end = t + (x - self.sent) / bandwidth
+            if self.spec.convergence == CONTINUOUS:
+                event = self._converge_within_round(bandwidth, end, round_end)
+                if event is not None:
+                    return event if event != _CONTINUE else None
+                if self.phase != PRECOPY or self.t != t:
+                    continue  # a downtime step came into force mid-round
             if fail_at is not None and self.rnd == 0 and fail_at < x:
                 fail_t = t + (fail_at - self.sent) / bandwidth
                 if fail_t <= end + _EPS:
@@ -268,6 +311,86 @@ class PreCopy:
                     return EV_STUCK
                 self._skip_rounds(bandwidth, end)
 
+    def _converge_within_round(self, bandwidth: float, end: float, round_end: float) -> str | None:
+        """QEMU's continuous check, up to the next limit of this round.
+
+        QEMU syncs its dirty bitmap whenever what is left falls below
+        bandwidth x allowed downtime and pauses the guest if the synced
+        remainder still fits: what it would find at time t is the round's
+        unsent data plus what was dirtied since the round began. Returns
+        EV_CONVERGED, _CONTINUE (stopped at ``end``: no event), or None (no
+        crossing before the round ends, a failure or the timeout: the caller
+        goes on; the state moved if a downtime step came into force).
+
+        Not in round 0: there QEMU counts what is left in guest pages, the
+        zero pages it has yet to scan included, so its tail holds as much
+        of the memory in use as the guest's layout puts there: measured
+        (bench/fidelity.py), idle guests paused with almost nothing left.
+        Every page of a later round is one the guest wrote.
+        """
+        if self.rnd == 0:
+            return None
+        t = self.t
+        limit = round_end
+        timeout = self.spec.timeout_s
+        if timeout > 0:
+            limit = min(limit, timeout)
+        fail_at = self.spec.fail_at_mib
+        if fail_at is not None and self.rnd == 0 and fail_at < self.x:
+            limit = min(limit, t + (fail_at - self.sent) / bandwidth)
+        step_at = self._next_step_time()
+        threshold = bandwidth * self.downtime_allowed_s
+        tau = self._time_to_fit(bandwidth, threshold)
+        interval = self.spec.check_interval_s
+        if interval > 0 and tau > 0 and math.isfinite(tau):
+            # What is left falls at B - D (at B once the working set is all dirty):
+            # the look comes on average half an interval of that after the crossing.
+            dirty = self._dirty_rate()
+            capped = dirty * (self.rt + tau) >= self.cap - _EPS
+            falling = bandwidth if capped else bandwidth - dirty
+            tau = self._time_to_fit(bandwidth, threshold - min(threshold, falling * interval) / 2.0)
+        crossing = t + tau
+        if crossing <= min(limit, step_at, end) + _EPS and crossing <= round_end + _EPS:
+            self._send(bandwidth, crossing - t)
+            self.final = self._pending()
+            self.sent = 0.0
+            self.phase = STOPCOPY
+            self.switch_t = self.t
+            self.allowed_at_switch = self.downtime_allowed_s
+            return EV_CONVERGED
+        if step_at < limit and step_at <= end:
+            # A larger allowed downtime from this instant (Nova polls it; the
+            # strict ``>`` of _sync_step would wait for the round's end).
+            self._send(bandwidth, step_at - t)
+            self.step += 1
+            return None
+        if end < limit - _EPS:
+            self._send(bandwidth, end - t)
+            return _CONTINUE
+        return None
+
+    def _pending(self) -> float:
+        """What a bitmap sync would find now: the unsent rest of the round and what was dirtied."""
+        return (self.x - self.sent) + min(self.cap, self._dirty_rate() * self.rt)
+
+    def _time_to_fit(self, bandwidth: float, threshold: float) -> float:
+        """Seconds until ``_pending()`` falls to ``threshold`` at this bandwidth (inf: never)."""
+        unsent = self.x - self.sent
+        dirty = self._dirty_rate()
+        dirtied = min(self.cap, dirty * self.rt)
+        if unsent + dirtied <= threshold:
+            return 0.0
+        # Dirtying grows at the dirty rate until it reaches the working set, then stops.
+        to_cap = (self.cap - dirtied) / dirty if dirty > 0 else math.inf
+        if bandwidth > dirty:
+            tau = (unsent + dirtied - threshold) / (bandwidth - dirty)
+            if tau <= to_cap:
+                return tau
+        if math.isinf(to_cap):
+            return math.inf
+        tau = (unsent + self.cap - threshold) / bandwidth
+        return tau if tau >= to_cap - _EPS else math.inf
+
     def _send(self, bandwidth: float, dt: float) -> None:
         if dt <= 0:
             return
@@ -286,7 +409,7 @@ class PreCopy:
         if dirtied > self.cap:
             dirtied = self.cap
         schedule = spec.schedule
-        if self.step + 1 < len(schedule) and schedule[self.step + 1][0] < self.t:
+        if self.step + 1 < len(schedule) and schedule[self.step + 1][0] < self.t - _EPS:
             self._sync_step()
         if dirtied <= bandwidth * schedule[self.step][1]:
             self.phase = STOPCOPY
@@ -434,15 +557,28 @@ class MigrationResult:
         }
 
 
-def migrate(spec: MigrationSpec, bandwidth_mibps: float, resume_s: float = 0.0) -> MigrationResult:
-    """Run one migration alone on a link of constant bandwidth."""
+def migrate(
+    spec: MigrationSpec,
+    bandwidth_mibps: float,
+    resume_s: float = 0.0,
+    switchover_mibps: float | None = None,
+) -> MigrationResult:
+    """Run one migration alone on a link of constant bandwidth.
+
+    ``switchover_mibps`` is the speed of what is sent once the guest stopped
+    (converged) or switched over (post-copy): QEMU lifts the migration's
+    bandwidth cap at completion, so that is the link's speed. None: the
+    pre-copy bandwidth. A guest paused by Nova at the completion timeout is
+    still migrated by pre-copy, capped, so it keeps ``bandwidth_mibps``.
+    """
     state = PreCopy(spec)
     event = state.advance(bandwidth_mibps, math.inf)
     if event in (EV_CONVERGED, EV_PAUSED, EV_POSTCOPY):
         outcome = event
         switch = state.t
         rounds = state.rnd + 1
-        state.advance(bandwidth_mibps, math.inf)
+        final = bandwidth_mibps if event == EV_PAUSED or not switchover_mibps else switchover_mibps
+        state.advance(final, math.inf)
         if event == EV_POSTCOPY:
             downtime = resume_s  # the guest runs on the destination at once
         else:
@@ -476,11 +612,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout-action", choices=("abort", "force_complete"), default="abort")
     parser.add_argument("--permit-post-copy", action="store_true")
     parser.add_argument("--permit-auto-converge", action="store_true")
-    parser.add_argument("--resume-ms", type=float, default=0.0, help="guest resume time added to the downtime")
+    parser.add_argument(
+        "--resume-ms", type=float, default=None,
+        help="fixed part of the downtime: device state and guest resume "
+        f"(default: 0; with --hypervisor qemu {DOWNTIME_FIXED_S * 1000:g}, measured)",
+    )
+    parser.add_argument(
+        "--hypervisor", choices=HYPERVISOR_MODELS, default="textbook",
+        help="textbook: pause decided at round ends, stop-and-copy at --bandwidth-mibps, no fixed "
+        "downtime; qemu: as QEMU does it (checked every 100 ms as data goes, stop-and-copy at "
+        "--link-mibps, measured fixed part)",
+    )
+    parser.add_argument(
+        "--convergence", choices=CONVERGENCE_CHECKS, default=None,
+        help="when the pause is decided (default: by --hypervisor)",
+    )
+    parser.add_argument(
+        "--link-mibps", type=float, default=None,
+        help="speed of the stop-and-copy, once QEMU lifts the cap (default: --bandwidth-mibps)",
+    )
+    parser.add_argument(
+        "--calibration", default=None, metavar="FILE",
+        help="a calibration file (python -m simulator.calibration): scales --bandwidth-mibps by "
+        "its bandwidth factor, and its figures replace the defaults of --link-mibps and --resume-ms",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.bandwidth_mibps <= 0 or args.memory_mib < 0 or args.dirty_rate_mibps < 0:
         parser.error("bandwidth must be positive, memory and dirty rate not negative")
+    if args.link_mibps is not None and args.link_mibps <= 0:
+        parser.error("--link-mibps must be positive")
+    if args.resume_ms is not None and args.resume_ms < 0:
+        parser.error("--resume-ms cannot be negative")
+    qemu = args.hypervisor == "qemu"
+    convergence = args.convergence or (CONTINUOUS if qemu else ROUND_END)
+    resume_ms = args.resume_ms
+    link = args.link_mibps
+    bandwidth = args.bandwidth_mibps
+    if args.calibration:
+        from simulator.calibration import load as load_calibration
+
+        try:
+            fitted = load_calibration(args.calibration)
+        except (OSError, ValueError) as exc:
+            parser.error(f"--calibration {args.calibration}: {exc}")
+        resume_ms = fitted.downtime_fixed_s * 1000.0 if resume_ms is None else resume_ms
+        if link is None and fitted.switchover_mibps:
+            link = fitted.switchover_mibps
+        bandwidth *= fitted.bandwidth_factor
+    if resume_ms is None:
+        resume_ms = DOWNTIME_FIXED_S * 1000.0 if qemu else 0.0
     # Nova's own minimums (nova/conf/libvirt.py).
     if args.downtime_ms < 100 or args.downtime_steps < 3 or args.downtime_delay_s < 3:
         parser.error("Nova's minimums: --downtime-ms 100, --downtime-steps 3, --downtime-delay-s 3")
@@ -490,9 +671,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.memory_mib, args.dirty_rate_mibps, args.working_set_mib, args.flavor_ram_mib,
         (), args.downtime_ms, args.downtime_steps, args.downtime_delay_s,
         args.completion_timeout_s_per_gib, args.timeout_action, args.permit_post_copy,
-        args.permit_auto_converge,
+        args.permit_auto_converge, None, convergence, CHECK_INTERVAL_S if qemu else 0.0,
     )
-    result = migrate(spec, args.bandwidth_mibps, args.resume_ms / 1000.0)
+    result = migrate(spec, bandwidth, resume_ms / 1000.0, link)
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0 if result.completed else 1

@@ -250,6 +250,8 @@ class Migrations:
             timeout_action=base.timeout_action,
             permit_post_copy=base.permit_post_copy,
             auto_converge=base.auto_converge,
+            convergence=p.migration_convergence,
+            check_interval_s=p.migration_check_interval_s,
         )
         self._specs[server] = spec
         return spec

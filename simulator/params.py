@@ -22,6 +22,7 @@ from simulator.distributions import (
     Uniform,
     dist_from_dict,
 )
+from simulator.migration import CHECK_INTERVAL_S, CONTINUOUS, CONVERGENCE_CHECKS
 
 TIMEOUT_ACTIONS = nova.TIMEOUT_ACTIONS
 # What to do with a server whose live migration failed for good.
@@ -48,6 +49,12 @@ class SimParams:
     migration_bandwidth_cap_mibps: float = 0.0
     # True when servers have local disks that a live migration must copy too.
     block_migration: bool = False
+    # When the hypervisor decides to pause the guest: as QEMU does, looking as
+    # data goes (every migration_check_interval_s, its rate-limit window), so
+    # a round's unsent tail goes into the stop-and-copy; or "round-end", the
+    # textbook model (docs/simulator.md).
+    migration_convergence: str = CONTINUOUS
+    migration_check_interval_s: float = CHECK_INTERVAL_S
 
     # --- Network.
     # Aggregate bandwidth of the fabric shared by every migration (None: the
@@ -104,6 +111,10 @@ class SimParams:
             raise ValueError("completion_timeout_s_per_gib cannot be negative")
         if self.timeout_action not in TIMEOUT_ACTIONS:
             raise ValueError(f"timeout_action: one of {TIMEOUT_ACTIONS}")
+        if self.migration_convergence not in CONVERGENCE_CHECKS:
+            raise ValueError(f"migration_convergence: one of {CONVERGENCE_CHECKS}")
+        if not 0.0 <= self.migration_check_interval_s <= 10.0:
+            raise ValueError("migration_check_interval_s: 0 to 10 seconds")
         if self.max_concurrent_live_migrations < 1:
             raise ValueError("max_concurrent_live_migrations must be at least 1")
         if self.bandwidth_factor <= 0 or self.cold_bandwidth_mibps <= 0 or self.default_nic_bandwidth_mibps <= 0:

@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.migration import (
+    CONTINUOUS,
+    DOWNTIME_FIXED_S,
     EV_CONVERGED,
     MigrationSpec,
     PreCopy,
@@ -185,3 +187,165 @@ def test_command_line_text_for_a_migration_that_does_not_converge(capsys: pytest
     assert "converged:        no" in out
     assert "total:            6400.000 s" in out  # flavor of 8 GiB: timeout 6400 s
     assert "from     600 s:    95 ms" in out
+
+
+# --- As QEMU does it: the pause decided as data goes, the stop-and-copy at the link's speed.
+
+
+def test_the_rounds_tail_goes_into_the_stop_and_copy_at_the_links_speed() -> None:
+    # 2048 MiB at 1024 MiB/s, 256 MiB/s dirtied over a 256 MiB working set, 50 ms
+    # allowed (51.2 MiB). Round 0 (2 s) leaves 256 MiB dirtied; from then a sync
+    # would find 256 - 1024 t + 256 t: 51.2 MiB after 0.2667 s, in round 2 (round 1
+    # ends at 0.25 s with 64 MiB). The unsent 51.2 MiB go with the guest paused, at
+    # the link's 4096 MiB/s.
+    spec = MigrationSpec.for_nova(2048, 256.0, working_set_mib=256, convergence=CONTINUOUS)
+    result = migrate(spec, 1024, resume_s=0.002, switchover_mibps=4096)
+    assert result.outcome == "converged"
+    assert result.rounds == 3
+    assert result.switch_s == pytest.approx(2 + 204.8 / 768)
+    assert result.downtime_s == pytest.approx(51.2 / 4096 + 0.002)
+    assert result.total_s == pytest.approx(2 + 204.8 / 768 + 0.0125)
+    assert result.sent_mib == pytest.approx(2048 + 1024 * 204.8 / 768 + 51.2)
+    # The textbook: rounds of 256 and 64 MiB, then 16 MiB paused, at 1024 MiB/s.
+    textbook = migrate(MigrationSpec.for_nova(2048, 256.0, working_set_mib=256), 1024)
+    assert (textbook.rounds, textbook.switch_s) == (3, pytest.approx(2.3125))
+    assert textbook.downtime_s == pytest.approx(16 / 1024)
+
+
+def test_an_idle_guest_pauses_at_round_0s_end_with_nothing_left() -> None:
+    # Round 0's pending count includes zero pages not yet scanned: no early pause.
+    spec = MigrationSpec.for_nova(2048, 0.0, convergence=CONTINUOUS, check_interval_s=0.1)
+    result = migrate(spec, 1024, resume_s=0.002, switchover_mibps=4096)
+    assert (result.rounds, result.total_s, result.downtime_s) == (1, 2.0, 0.002)
+
+
+def test_the_pause_comes_within_the_round_that_would_converge() -> None:
+    # Round 0 (4.096 s) leaves 409.6 MiB dirtied: too much. In round 1, what a sync
+    # would find is 409.6 - 1000 t + 100 t; it falls to 50 MiB after 0.39956 s.
+    spec = MigrationSpec.for_nova(4096, 100, convergence=CONTINUOUS)
+    result = migrate(spec, 1000, switchover_mibps=2000)
+    assert result.rounds == 2
+    assert result.switch_s == pytest.approx(4.096 + 359.6 / 900)
+    assert result.downtime_s == pytest.approx(50 / 2000)
+    assert result.sent_mib == pytest.approx(4096 + 359.6 / 0.9 + 50)
+    # The textbook model pauses at the round's end, with 40.96 MiB, sent capped.
+    textbook = migrate(MigrationSpec.for_nova(4096, 100), 1000)
+    assert textbook.switch_s == pytest.approx(4.5056)
+    assert textbook.downtime_s == pytest.approx(0.04096)
+
+
+def test_a_downtime_step_counts_from_the_moment_it_comes_not_the_rounds_end() -> None:
+    # Rounds of 80 MiB (0.08 s) over an 80 MiB working set dirtied at 2000 MiB/s:
+    # a sync finds at least 80 MiB, more than the 50 allowed. Nova allows 95 ms from
+    # 300 s, 0.064 s into round 3700 (from 299.936 s): 16 MiB unsent + 80 dirtied =
+    # 96 MiB, 95 a millisecond later. The textbook waits for the round's end (300.016 s).
+    spec = MigrationSpec.for_nova(4096, 2000, working_set_mib=80, convergence=CONTINUOUS)
+    result = migrate(spec, 1000)
+    assert result.outcome == "converged"
+    assert result.rounds == 3700
+    assert result.switch_s == pytest.approx(300.001, abs=1e-6)
+    assert result.allowed_downtime_s == 0.095
+    assert result.downtime_s == pytest.approx(0.095)
+
+
+def test_a_dirty_rate_above_the_bandwidth_still_never_converges() -> None:
+    spec = MigrationSpec.for_nova(4096, 1500, convergence=CONTINUOUS)
+    result = migrate(spec, 1000, switchover_mibps=10000)
+    assert result.outcome == "aborted"
+    assert result.total_s == 3200.0
+
+
+def test_only_qemus_completion_lifts_the_cap_not_novas_pause() -> None:
+    # At the timeout Nova pauses the guest; QEMU still migrates it by (capped)
+    # pre-copy: 4096 MiB at 1000 MiB/s whatever the link. Post-copy is QEMU's
+    # completion: the rest goes at the link's speed.
+    paused = migrate(MigrationSpec.for_nova(4096, 2000, timeout_action="force_complete"), 1000,
+                     switchover_mibps=10000)
+    assert paused.downtime_s == pytest.approx(4.096)
+    post = migrate(MigrationSpec.for_nova(4096, 2000, timeout_action="force_complete",
+                                          permit_post_copy=True), 1000, switchover_mibps=10000)
+    assert post.total_s == pytest.approx(3200.4096)
+
+
+def test_qemus_looks_every_100_ms_pause_half_a_look_later_on_average() -> None:
+    # As above, looked at every 0.1 s: what is left falls at 1024 - 256 = 768 MiB/s,
+    # 76.8 MiB a look, more than the 51.2 allowed: on average QEMU pauses with
+    # 25.6 MiB left, 0.3 s into the dirty rounds (round 1 ends at 0.25 s with 64 MiB).
+    spec = MigrationSpec.for_nova(2048, 256.0, working_set_mib=256, convergence=CONTINUOUS,
+                                  check_interval_s=0.1)
+    result = migrate(spec, 1024, switchover_mibps=4096)
+    assert result.rounds == 3
+    assert result.switch_s == pytest.approx(2.3)
+    assert result.downtime_s == pytest.approx(25.6 / 4096)
+    # 100 MiB/s over all memory: round 0 leaves 200 MiB; left falls at 924 MiB/s,
+    # 92.4 MiB a look: 25.6 MiB again, within round 1 (0.2 s).
+    spec = MigrationSpec.for_nova(2048, 100.0, convergence=CONTINUOUS, check_interval_s=0.1)
+    result = migrate(spec, 1024)
+    assert result.rounds == 2
+    assert result.switch_s == pytest.approx(2 + 174.4 / 924)
+    assert result.downtime_s == pytest.approx(25.6 / 1024)
+
+
+def test_an_unknown_convergence_check_is_refused() -> None:
+    with pytest.raises(ValueError, match="convergence: one of"):
+        MigrationSpec(memory_mib=1024, convergence="sometimes")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    memory=st.integers(256, 32768),
+    dirty=st.floats(0, 1500),
+    working_set=st.integers(0, 4096),
+    bandwidth=st.floats(100, 3000),
+    chunks=st.lists(st.floats(0.01, 400), min_size=1, max_size=30),
+    interval=st.sampled_from([0.0, 0.05, 0.1]),
+)
+def test_continuous_checks_give_the_same_migration_in_pieces(
+    memory: int, dirty: float, working_set: int, bandwidth: float, chunks: list[float], interval: float
+) -> None:
+    spec = MigrationSpec.for_nova(memory, dirty, working_set, convergence=CONTINUOUS,
+                                  check_interval_s=interval)
+    whole = PreCopy(spec)
+    event = whole.advance(bandwidth, math.inf)
+    pieces = PreCopy(spec)
+    for dt in chunks:
+        got = pieces.advance(bandwidth, dt)
+        if got is not None:
+            assert got == event
+            break
+    else:
+        got = pieces.advance(bandwidth, math.inf)
+        assert got == event
+    assert pieces.t == pytest.approx(whole.t, rel=1e-6, abs=1e-6)
+    assert pieces.total_sent == pytest.approx(whole.total_sent, rel=1e-6, abs=1e-6)
+    if event == EV_CONVERGED:
+        assert pieces.final == pytest.approx(whole.final, rel=1e-6, abs=1e-6)
+        # QEMU pauses only once what is left fits in the allowed downtime.
+        assert pieces.final <= bandwidth * pieces.allowed_at_switch + 1e-6
+
+
+def test_command_line_as_qemu_does_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--memory-mib", "4096", "--dirty-rate-mibps", "100", "--bandwidth-mibps", "1000",
+                 "--hypervisor", "qemu", "--link-mibps", "2000", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    # Checked every 0.1 s, while what is left falls by 90 MiB a look: 25 MiB left on
+    # average, but round 1 ends first (40.96 MiB dirtied), when QEMU's bitmap runs
+    # out and it looks at once: 40.96 MiB, sent at the link's 2000 MiB/s.
+    assert out["downtime_ms"] == pytest.approx(20.48 + DOWNTIME_FIXED_S * 1000)
+    assert out["switch_s"] == pytest.approx(4.5056)
+    # Each new flag alone: the round-end check, stop-and-copy at the link's speed.
+    main(["--memory-mib", "4096", "--dirty-rate-mibps", "100", "--bandwidth-mibps", "1000",
+          "--link-mibps", "2000", "--json"])
+    assert json.loads(capsys.readouterr().out)["downtime_ms"] == pytest.approx(20.48)
+    main(["--memory-mib", "4096", "--dirty-rate-mibps", "100", "--bandwidth-mibps", "1000",
+          "--convergence", "continuous", "--resume-ms", "3", "--json"])
+    assert json.loads(capsys.readouterr().out)["downtime_ms"] == pytest.approx(53.0)
+
+
+def test_command_line_refuses_a_link_without_speed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--memory-mib", "4096", "--dirty-rate-mibps", "1", "--bandwidth-mibps", "1000",
+              "--link-mibps", "0"])
+    assert exc.value.code == 2
+    assert "--link-mibps must be positive" in capsys.readouterr().err

@@ -1,0 +1,169 @@
+"""Figures fitted from real migrations, in a file that later simulations apply.
+
+The fidelity bench (``bench/fidelity.py``) runs real QEMU migrations and
+records, per point, the bandwidth it configured, the bandwidth it achieved,
+the speed of the stop-and-copy and the downtime QEMU measured. ``fit`` turns
+those records into three figures:
+
+- ``bandwidth_factor``: achieved / configured pre-copy bandwidth (median),
+  what a loaded machine or a real NIC delivers of its nominal speed;
+- ``switchover_mibps``: the speed of the stop-and-copy (median);
+- ``downtime_fixed_s``: device state and resume, the downtime of the points
+  that had (almost) nothing left to copy when the guest paused (median).
+
+Medians, not means: one disturbed point on a shared machine must not move
+the fit. The file is JSON with a ``format_version``; ``apply`` sets the
+matching fields of ``SimParams`` (``bandwidth_factor``, ``resume_s``), and
+``python -m simulator.migration --calibration FILE`` uses it too.
+
+``python -m simulator.calibration fit RESULTS.json -o calibration.json``
+fits from a bench's ``--output`` file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.distributions import Fixed
+from simulator.params import SimParams
+
+FORMAT_VERSION = 1
+# A point counts for the fixed part when the data left at the pause would take
+# less than this share of its downtime at the switchover speed.
+_FIXED_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Fitted figures and where they came from."""
+
+    bandwidth_factor: float
+    switchover_mibps: float
+    downtime_fixed_s: float
+    points: int  # migrations the fit used
+    source: str  # what produced the records (a bench, an execution)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format_version": FORMAT_VERSION, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
+        """Raises ValueError naming the field that is missing or wrong."""
+        if not isinstance(data, Mapping):
+            raise ValueError("a calibration is a JSON object")
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ValueError(f"format_version: {version!r}, this version reads {FORMAT_VERSION}")
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                raise ValueError(f"{f.name}: missing")
+            value = data[f.name]
+            if f.name == "source":
+                if not isinstance(value, str):
+                    raise ValueError("source: a string")
+            elif f.name == "points":
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise ValueError("points: a count")
+            else:
+                if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                    raise ValueError(f"{f.name}: a non-negative number")
+                value = float(value)
+            values[f.name] = value
+        if values["bandwidth_factor"] <= 0:
+            raise ValueError("bandwidth_factor: must be positive")
+        return cls(**values)
+
+
+def load(path: str) -> Calibration:
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc}") from exc
+    return Calibration.from_dict(data)
+
+
+def save(calibration: Calibration, path: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(calibration.to_dict(), fh, indent=2)
+        fh.write("\n")
+
+
+def fit(points: Iterable[Mapping[str, Any]], source: str = "bench/fidelity.py") -> Calibration:
+    """Fit from bench records (see the module docstring for the fields read).
+
+    Each record: ``cap_mibps``, ``achieved_mibps``, ``switchover_mibps``,
+    ``downtime_ms`` and ``left_mib`` (data QEMU had left when it paused),
+    ``converged``. Records of migrations that did not converge count only
+    for the bandwidth.
+    """
+    factors: list[float] = []
+    speeds: list[float] = []
+    fixed: list[float] = []
+    used = 0
+    for p in points:
+        used += 1
+        if p.get("cap_mibps") and p.get("achieved_mibps"):
+            factors.append(float(p["achieved_mibps"]) / float(p["cap_mibps"]))
+        if not p.get("converged"):
+            continue
+        speed = p.get("switchover_mibps")
+        if speed:
+            speeds.append(float(speed))
+        downtime_s = float(p.get("downtime_ms") or 0.0) / 1000.0
+        left = float(p.get("left_mib") or 0.0)
+        if speed and downtime_s > 0 and left / float(speed) <= _FIXED_SHARE * downtime_s:
+            fixed.append(max(0.0, downtime_s - left / float(speed)))
+    if not factors:
+        raise ValueError("no record with a configured and an achieved bandwidth")
+    return Calibration(
+        bandwidth_factor=round(statistics.median(factors), 4),
+        switchover_mibps=round(statistics.median(speeds), 1) if speeds else 0.0,
+        downtime_fixed_s=round(statistics.median(fixed), 4) if fixed else 0.0,
+        points=used,
+        source=source,
+    )
+
+
+def apply(params: SimParams, calibration: Calibration) -> SimParams:
+    """The parameters with the fitted figures in place of the defaults."""
+    return dataclasses.replace(
+        params,
+        bandwidth_factor=params.bandwidth_factor * calibration.bandwidth_factor,
+        resume_s=Fixed(calibration.downtime_fixed_s),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator.calibration",
+        description="Fit the simulator's migration figures from the fidelity bench's records.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    fitting = sub.add_parser("fit", help="fit from a bench results file (bench/fidelity.py --output)")
+    fitting.add_argument("results", help="JSON file with a 'points' list")
+    fitting.add_argument("-o", "--output", required=True, help="calibration file to write")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.results, encoding="utf-8") as fh:
+            data = json.load(fh)
+        points = data.get("points") if isinstance(data, dict) else None
+        if not isinstance(points, list):
+            raise ValueError("no 'points' list")
+        calibration = fit(points, source=args.results)
+    except (OSError, ValueError) as exc:
+        parser.error(f"{args.results}: {exc}")
+    save(calibration, args.output)
+    print(json.dumps(calibration.to_dict()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
