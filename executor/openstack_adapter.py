@@ -24,6 +24,16 @@ import openstack.connection
 from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
 
+from domain.snapshot import (
+    Component,
+    GroupPolicy,
+    Host,
+    Server,
+    ServerGroup,
+    ServiceState,
+    ServiceStatus,
+    Snapshot,
+)
 from executor.port import (
     VERSION_KEY_PREFIX,
     AggregateInfo,
@@ -40,16 +50,6 @@ from executor.port import (
     ServiceInfo,
     Transient,
     WaitTimeout,
-)
-from domain.snapshot import (
-    Component,
-    GroupPolicy,
-    Host,
-    Server,
-    ServerGroup,
-    ServiceState,
-    ServiceStatus,
-    Snapshot,
 )
 
 COMPUTE_BINARY = "nova-compute"

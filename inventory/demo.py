@@ -36,17 +36,6 @@ import random
 import uuid
 from dataclasses import dataclass
 
-from inventory.demo_catalog import (
-    AGGREGATE_SHARES,
-    COMPONENT_VERSIONS,
-    CONTROL_PLANE,
-    FLAVORS,
-    HOST_MODELS,
-    TARGET_RELEASE,
-    VNF_TYPES,
-    Flavor,
-    VnfType,
-)
 from domain.snapshot import (
     Component,
     GroupPolicy,
@@ -59,6 +48,17 @@ from domain.snapshot import (
     Snapshot,
     Vnf,
     VnfMember,
+)
+from inventory.demo_catalog import (
+    AGGREGATE_SHARES,
+    COMPONENT_VERSIONS,
+    CONTROL_PLANE,
+    FLAVORS,
+    HOST_MODELS,
+    TARGET_RELEASE,
+    VNF_TYPES,
+    Flavor,
+    VnfType,
 )
 
 # No host is filled beyond this share of its RAM: hosts stay "partly full".

@@ -8,16 +8,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
-from inventory import models as m
-from inventory.file_reader import size_problem
-from inventory.files import (
-    InventoryError,
-    decode,
-    load_inventory,
-    parse_inventory,
-    read_document,
-)
-from inventory.filtersets import HostFilterSet
 from domain.snapshot import (
     Component,
     GroupPolicy,
@@ -33,6 +23,16 @@ from domain.snapshot import (
     Vnf,
     VnfMember,
 )
+from inventory import models as m
+from inventory.file_reader import size_problem
+from inventory.files import (
+    InventoryError,
+    decode,
+    load_inventory,
+    parse_inventory,
+    read_document,
+)
+from inventory.filtersets import HostFilterSet
 
 _BATCH = 2000
 

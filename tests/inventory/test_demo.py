@@ -13,10 +13,6 @@ import semver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inventory.consistency import find_problems
-from inventory.demo import generate, wave_hosts
-from inventory.demo_catalog import FLAVORS, NIC_10GBE_MIBPS
-from inventory.files import dump_inventory, parse_inventory
 from domain.snapshot import (
     GroupPolicy,
     HaModel,
@@ -25,6 +21,10 @@ from domain.snapshot import (
     ServiceStatus,
     Snapshot,
 )
+from inventory.consistency import find_problems
+from inventory.demo import generate, wave_hosts
+from inventory.demo_catalog import FLAVORS, NIC_10GBE_MIBPS
+from inventory.files import dump_inventory, parse_inventory
 
 ANTI = (GroupPolicy.ANTI_AFFINITY, GroupPolicy.SOFT_ANTI_AFFINITY)
 
