@@ -313,7 +313,8 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
     cloud = ctx.cloud
     policy = ctx.policy
     kind = "cold-migrate" if cold else "live-migrate"
-    if "baseline" not in notes:
+    fresh = "baseline" not in notes
+    if fresh:
         ids = [int(m.id) for m in cloud.migrations(server_id=sid) if m.id.isdigit()]
         notes["baseline"] = max(ids, default=0)
         ctx.save()
@@ -343,7 +344,10 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             continue
         if server.host != source:
             return server.host
-        failed = [m for m in ours() if m.status in MIGRATION_FAILED]
+        # A fresh baseline has nothing after it yet: no need to ask Nova.
+        failed = ([m for m in ours() if m.status in MIGRATION_FAILED]
+                  if notes.get("attempts") or not fresh else [])
+        fresh = False
         attempts = max(int(notes.get("attempts", 0)), len(failed))
         if attempts >= policy.migration_attempts:
             cause = notes.get("last_error") or (
@@ -353,7 +357,10 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             # Give the cloud a moment (a scheduler that has not yet seen a
             # host come back answers "No valid host" meanwhile).
             ctx.sleep(min(policy.backoff_s * 2 ** attempts, policy.backoff_max_s))
-        dest = target or ctx.destination(server, source, tuple(notes.get("refused", ())))
+        refused = tuple(notes.get("refused", ()))
+        # A host that refused is tried last: when it is the only one, again after the backoff.
+        dest = target or ctx.destination(server, source, refused) or (
+            ctx.destination(server, source) if refused else None)
         if dest is None:
             raise StepFailed(f"{name}: no host may take it now (every enabled host outside "
                              f"this wave is full, in another zone or holds its anti-affinity "

@@ -260,6 +260,7 @@ class Machine:
         self._choosing = threading.Lock()
         self._running_wave: set[str] = set()
         self._capacities: list[Any] | None = None
+        self._groups: list[Any] | None = None
         # The watchdog: each step's simulated p95 duration (key -> s), the
         # steps running now (key -> (spec, start)), and those already flagged.
         self.expected_s = dict(expected_s or {})
@@ -337,6 +338,7 @@ class Machine:
             self.store.emit("wave", f"wave {wave + 1}: {', '.join(hosts)}", wave=wave,
                             hosts=list(hosts))
             self._running_wave = set(hosts)
+            self._groups = None  # read again once a wave: new servers may have joined
             try:
                 results = self._run_wave(hosts)
             finally:
@@ -570,8 +572,10 @@ class Machine:
                                             self.host_status(), reserved)
             vnf = self.vnf_of.get(server.name, "")
             peers = [s.id for s in servers if vnf and self.vnf_of.get(s.name) == vnf]
+            if self._groups is None:
+                self._groups = self.cloud.server_groups()
             return destinations.choose(server, source, hosts,
-                                       groups=self.cloud.server_groups(), host_of=host_of,
+                                       groups=self._groups, host_of=host_of,
                                        vnf_peers=peers, keep_az=self.policy.keep_az,
                                        exclude=exclude)
 
