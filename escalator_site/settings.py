@@ -15,6 +15,7 @@ import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 from escalator_site.env import (
+    SettingError,
     env_bool,
     env_int,
     env_list,
@@ -246,3 +247,23 @@ SIMULATION_PROCESSES = env_int("SIMULATION_PROCESSES", 1)
 if env_bool("ESCALATOR_FAST_PASSWORD_HASHING", False):
     # Tests only: creating users with the real hasher costs seconds each.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# ESCALATOR_PROFILE=production: HTTPS behind a reverse proxy that terminates TLS and
+# sets X-Forwarded-Proto (README, "Production"). `manage.py check --deploy` is clean.
+PROFILE = env_str("ESCALATOR_PROFILE", "embedded")
+if PROFILE not in {"embedded", "production"}:
+    raise SettingError(f"ESCALATOR_PROFILE={PROFILE!r}: expected embedded or production")
+if PROFILE == "production":
+    if DEBUG:
+        raise SettingError("DEBUG=1 with ESCALATOR_PROFILE=production: tracebacks would be public")
+    if "ALLOWED_HOSTS" not in os.environ:
+        raise SettingError("ESCALATOR_PROFILE=production needs ALLOWED_HOSTS: the site's host names")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)  # one working day
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
