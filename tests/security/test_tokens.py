@@ -89,6 +89,17 @@ def test_old_clear_text_tokens_are_hashed_by_the_migration(django_user_model, la
     assert api.get("/api/hosts/").json()["count"] == 4
 
 
+def test_drf_s_command_name_still_prints_a_working_hashed_token(django_user_model, lab_cloud):
+    user_with(django_user_model, "script", "viewer")
+    out = io.StringIO()
+    call_command("drf_create_token", "script", "--reset", stdout=out)
+    key = out.getvalue().strip()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/hosts/").status_code == 200
+    assert not _rows_hold(key)
+
+
 def test_unknown_user_is_a_clear_error(django_user_model):
     with pytest.raises(Exception, match="no user named 'nobody'"):
         call_command("api_token", "nobody")

@@ -125,7 +125,8 @@ def test_markup_in_names_is_text_on_every_page(page, live_site, poisoned_site):
     pages = [
         "/", "/inventory/hosts/", f"/inventory/hosts/{host.pk}/", "/inventory/vnfs/",
         f"/inventory/vnfs/{vnf.pk}/", "/planning/precheck/", "/planning/plans/",
-        plan.get_absolute_url(), "/executions/", execution.get_absolute_url(),
+        plan.get_absolute_url(), "/planning/whatif/", "/executions/",
+        execution.get_absolute_url(),
     ]
     for path in pages:
         response = page.goto(live_site.url + path)
