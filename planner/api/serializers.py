@@ -7,7 +7,7 @@ from planner.simulation import MAX_SEED
 
 
 class PlanEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PlanEvent
@@ -15,7 +15,7 @@ class PlanEventSerializer(serializers.ModelSerializer):
 
 
 class SimulationSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     progress_ws = serializers.SerializerMethodField()
 
     class Meta:
@@ -38,7 +38,7 @@ class SimulationDetailSerializer(SimulationSerializer):
 class PlanSerializer(serializers.ModelSerializer):
     cloud = serializers.SlugRelatedField(slug_field="name", read_only=True)
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Plan
@@ -80,7 +80,7 @@ class CommentSerializer(serializers.Serializer):
 
 class PrecheckRunSerializer(serializers.ModelSerializer):
     cloud = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    run_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    run_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PrecheckRun

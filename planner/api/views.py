@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -104,7 +105,11 @@ class PlanViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("as", enum=list(EXPORT_FORMATS), default="json")],
-        responses={200: str},
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
