@@ -56,7 +56,10 @@ class HostStep:
 
 @dataclass(frozen=True)
 class Wave:
+    """Hosts upgraded together; ``why`` says what kept the next host out of it."""
+
     hosts: tuple[HostStep, ...]
+    why: str = ""
 
     @property
     def host_names(self) -> tuple[str, ...]:
@@ -71,6 +74,11 @@ class Plan:
     target_release: str
     waves: tuple[Wave, ...]
     options: Mapping[str, Any] = field(default_factory=dict)
+    # What the approver must know: risks the strategy could not avoid, and
+    # whether the search was cut short by its time cap.
+    warnings: tuple[str, ...] = ()
+    # How the plan was searched (optimized: evaluations used of the budget).
+    search: Mapping[str, Any] = field(default_factory=dict)
 
     def host_steps(self) -> Iterator[tuple[int, HostStep]]:
         for index, wave in enumerate(self.waves):

@@ -7,7 +7,9 @@ server action. Documented in docs/plan.md, schema in docs/plan.schema.json.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,16 +25,18 @@ def plan_to_dict(plan: Plan, snapshot: Snapshot | None = None) -> dict[str, Any]
     target: dict[str, Any] = {"name": plan.target_release}
     if snapshot is not None:
         target["components"] = {c.name: c.version for c in snapshot.target.components}
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT_NAME,
         "format_version": PLAN_FORMAT_VERSION,
         "cloud": snapshot.cloud if snapshot is not None else "",
         "strategy": plan.strategy,
         "target_release": target,
         "options": _plain(plan.options),
+        "warnings": list(plan.warnings),
         "waves": [
             {
                 "index": index,
+                **({"why": wave.why} if wave.why else {}),
                 "hosts": [
                     {
                         "host": step.host,
@@ -48,6 +52,15 @@ def plan_to_dict(plan: Plan, snapshot: Snapshot | None = None) -> dict[str, Any]
             for index, wave in enumerate(plan.waves, start=1)
         ],
     }
+    if plan.search:
+        document["search"] = _plain(plan.search)
+    return document
+
+
+def document_hash(document: Mapping[str, Any]) -> str:
+    """SHA-256 of a plan document's canonical JSON (a stored plan's ``content_hash``)."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def plan_from_dict(document: Mapping[str, Any]) -> Plan:
@@ -88,13 +101,24 @@ def plan_from_dict(document: Mapping[str, Any]) -> Plan:
                     source=action.get("source") or step["host"], target=target,
                 ))
             steps.append(HostStep(host=step["host"], actions=tuple(actions)))
-        waves.append(Wave(hosts=tuple(steps)))
+        why = wave.get("why", "")
+        if not isinstance(why, str):
+            raise ValueError(f"waves[{w}].why: must be text")
+        waves.append(Wave(hosts=tuple(steps), why=why))
     target = document.get("target_release") or {}
+    warnings = document.get("warnings") or []
+    if not isinstance(warnings, list) or not all(isinstance(x, str) for x in warnings):
+        raise ValueError("warnings: must be a list of text")
+    search = document.get("search") or {}
+    if not isinstance(search, Mapping):
+        raise ValueError("search: must be a mapping")
     return Plan(
         strategy=str(document.get("strategy", "")),
         target_release=str(target.get("name", "")) if isinstance(target, Mapping) else str(target),
         waves=tuple(waves),
         options=dict(document.get("options") or {}),
+        warnings=tuple(warnings),
+        search=dict(search),
     )
 
 

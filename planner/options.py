@@ -22,6 +22,8 @@ DEFAULT_ALLOWED_ACTIONS = frozenset(
 
 # The longest search one planning run or what-if may ask for.
 MAX_TIME_BUDGET_S = 120.0
+# The most candidate plans one search may evaluate.
+MAX_EVALUATIONS = 100_000
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,11 @@ class PlanOptions:
     - ``allowed_actions``: what may be done to a server.
     - ``keep_az``: migrations stay inside the server's availability zone
       (servers booted into an AZ are pinned to it by Nova).
-    - ``time_budget_s``: wall-clock budget of the ``optimized`` search.
+    - ``evaluations``: candidate plans the ``optimized`` search builds and
+      scores (``0`` = by the cloud's size, ``search_evaluations``). The
+      search is counted, not timed, so the same inputs give the same plan.
+    - ``time_budget_s``: wall-clock cap of the ``optimized`` search; a plan
+      whose search it cut short says so in its warnings.
     - ``seed``: seed of the search's random choices (reproducible plans).
     """
 
@@ -48,6 +54,7 @@ class PlanOptions:
     aggregate_share: float = 0.5
     allowed_actions: frozenset[ActionKind] = field(default=DEFAULT_ALLOWED_ACTIONS)
     keep_az: bool = True
+    evaluations: int = 0
     time_budget_s: float = 5.0
     seed: int = 0
 
@@ -61,6 +68,9 @@ class PlanOptions:
             value = getattr(self, name)
             if not 0 < value <= 1:
                 problems.append(f"{name} must be in (0, 1], got {value}")
+        if not 0 <= self.evaluations <= MAX_EVALUATIONS:
+            problems.append(f"evaluations must be 0 (by size) to {MAX_EVALUATIONS}, "
+                            f"got {self.evaluations}")
         if self.time_budget_s < 0:
             problems.append("time_budget_s must not be negative")
         elif self.time_budget_s > MAX_TIME_BUDGET_S:

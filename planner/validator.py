@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.plan import ActionKind, HostStep, Plan, ServerAction, Wave
@@ -499,10 +499,5 @@ def resolve_targets(snapshot: Snapshot, plan: Plan) -> Plan:
                 for a in step.actions
             )
             steps.append(HostStep(host=step.host, actions=actions))
-        waves.append(Wave(hosts=tuple(steps)))
-    return Plan(
-        strategy=plan.strategy,
-        target_release=plan.target_release,
-        waves=tuple(waves),
-        options=plan.options,
-    )
+        waves.append(Wave(hosts=tuple(steps), why=wave.why))
+    return replace(plan, waves=tuple(waves))

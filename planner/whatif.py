@@ -15,9 +15,10 @@ from typing import Any
 from domain.plan import MOVING_ACTIONS, Plan
 from domain.snapshot import Snapshot
 from planner.errors import NoPlanError
+from planner.export import document_hash, plan_to_dict
 from planner.lowerbound import LowerBound, lower_bound
 from planner.options import PlanOptions
-from planner.simulation import SimFigures, simulate_runs, simulator_scorer
+from planner.simulation import SimFigures, simulate_runs
 from planner.strategies import make_plan
 from planner.timing import timings_from
 from planner.validator import ValidationReport, resolve_targets, validate
@@ -36,6 +37,7 @@ class StrategyResult:
     validation: ValidationReport | None = None
     simulation: SimFigures | None = None
     error: list[str] = field(default_factory=list)
+    document: dict[str, Any] | None = None
 
     @property
     def waves(self) -> int:
@@ -69,6 +71,11 @@ class StrategyResult:
             "worst_vnf_outage_s": sim.worst_vnf_outage_s if sim else None,
             "sla_violations": sim.sla_violations if sim else None,
             "simulation": sim.to_dict() if sim else None,
+            "warnings": list(self.plan.warnings) if self.plan else [],
+            # The plan judged, as ``export_plan`` writes it; its hash is the
+            # content_hash ``manage.py plan`` gives the same inputs.
+            "plan_hash": document_hash(self.document) if self.document else None,
+            "plan": self.document,
         }
 
 
@@ -113,13 +120,9 @@ def compare(
             progress(f"planning with {name}")
         started = time.perf_counter()
         try:
-            plan = make_plan(
-                name,
-                snapshot,
-                options,
-                timings=timings,
-                final_scorer=simulator_scorer(snapshot, params, seeds=(seed,)),
-            )
+            # The same call as ``manage.py plan`` (with the what-if's simulator
+            # parameters): same inputs, same plan.
+            plan = make_plan(name, snapshot, options, timings=timings, sim_params=params)
         except NoPlanError as exc:
             results.append(
                 StrategyResult(name, time.perf_counter() - started, error=list(exc.reasons))
@@ -131,7 +134,9 @@ def compare(
             progress(f"simulating {name} ({runs} runs)")
         # Simulate the destinations the validator checked (scheduler choices named).
         figures = simulate_runs(snapshot, resolve_targets(snapshot, plan), params, runs, seed)
-        results.append(StrategyResult(name, planning_s, plan, report, figures))
+        results.append(
+            StrategyResult(name, planning_s, plan, report, figures, document=plan_to_dict(plan, snapshot))
+        )
     return Comparison(
         hosts=len(snapshot.hosts),
         servers=len(snapshot.servers),

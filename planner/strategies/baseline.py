@@ -1,7 +1,10 @@
 """The reference strategies: serial, az-by-az and parallel.
 
 They move servers the way the common tools do (live migration first, the
-VNF's HA only as a fallback) and leave destinations to Nova's scheduler.
+VNF's HA only as a fallback) to the host Nova's scheduler would pick, and
+name that host in the plan. A live migration that the migration model says
+will not converge is replaced by the next allowed action (cold migration,
+switchover), or kept with a warning on the plan when nothing else is allowed.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ def serial(snapshot: Snapshot, options: PlanOptions, **_: object) -> Plan:
 
 
 def az_by_az(snapshot: Snapshot, options: PlanOptions, **_: object) -> Plan:
-    """Zone after zone; inside a zone up to ``hosts_per_wave`` hosts at once."""
+    """Zone after zone; inside a zone up to ``hosts_per_wave`` hosts at once.
+
+    The next hosts of the zone are set aside before the first is drained, so
+    that its servers go to hosts of the zone outside the wave (Nova's pick
+    among them) and several hosts of a zone can go together.
+    """
     hosts = snapshot.host_by_name
     order = sorted(hosts_to_upgrade(snapshot), key=lambda h: (hosts[h].az, h))
     # Inside a zone, each VNF's max_impacted limits the wave (not one member
@@ -30,6 +38,7 @@ def az_by_az(snapshot: Snapshot, options: PlanOptions, **_: object) -> Plan:
         one_az_per_wave=True,
         explicit_targets=False,
         one_group_member_per_wave=False,
+        reserve_wave=True,
     )
     return WaveBuilder(snapshot, options, rules).build(order, "az-by-az")
 

@@ -36,14 +36,18 @@ class WaveRules:
 
     - ``max_hosts``: wave size limit.
     - ``one_az_per_wave``: a wave never mixes availability zones (az-by-az).
-    - ``explicit_targets``: name each migration's destination; otherwise
-      leave it to Nova's scheduler (modelled: the enabled host with the most
-      free RAM that passes the filters).
+    - ``explicit_targets``: steer each migration to a destination of the
+      plan's choosing (upgraded hosts first); otherwise take the host Nova's
+      scheduler would pick (the enabled host with the most free RAM that
+      passes the filters). Either way the plan names it.
     - ``vnf_first``: prefer the VNF's own switchover/drain to migration and
       pick, per server, the action with the least expected outage.
     - ``one_group_member_per_wave``: never two hosts holding members of one
       hard anti-affinity group in a wave (StarlingX's rule); without it only
       each VNF's ``max_impacted`` limits how many of its members go at once.
+    - ``reserve_wave``: before draining, set aside the next hosts that could
+      share the wave as non-destinations, so that draining the first does
+      not fill the others (az-by-az: several hosts of one zone at once).
     """
 
     max_hosts: int
@@ -51,6 +55,7 @@ class WaveRules:
     explicit_targets: bool = True
     vnf_first: bool = False
     one_group_member_per_wave: bool = True
+    reserve_wave: bool = False
 
 
 def hosts_to_upgrade(snapshot: Snapshot) -> list[str]:
@@ -96,6 +101,10 @@ class WaveBuilder:
         # Per wave: the first source host sending to each target.
         self._incoming: dict[str, str] = {}
         self._later_cache: dict[str, list[str]] = {}
+        # Per build: what the approver must know, and per wave why the
+        # hosts left out of it were left out.
+        self.warnings: list[str] = []
+        self._kept_out: dict[str, str] = {}
 
     # -- per-server choice ---------------------------------------------------
     def preferences(self, server: Server) -> list[ActionKind]:
@@ -176,8 +185,10 @@ class WaveBuilder:
         self._pool_cache.clear()
         self._next.clear()
         self.active = dict(self.initial_active)
+        self.warnings = []
         remaining = [h for h in order if h not in state.upgraded]
         waves: list[Wave] = []
+        kept_out: dict[str, str] = {}
         while remaining:
             # A cold migration is an outage: with VNF-first rules it waits for
             # an upgraded destination, unless no host could go otherwise.
@@ -188,6 +199,10 @@ class WaveBuilder:
                 steps, failures = self._fill_wave(state, remaining)
             if not steps:
                 raise NoPlanError(self._why(failures))
+            if waves:
+                # What kept this wave's hosts out of the previous one.
+                waves[-1] = Wave(waves[-1].hosts, why=_why_apart([s.host for s in steps], kept_out))
+            kept_out = dict(self._kept_out)
             waves.append(Wave(hosts=tuple(steps)))
             done = {s.host for s in steps}
             for host in done:
@@ -198,6 +213,7 @@ class WaveBuilder:
             target_release=self.snapshot.target.name,
             waves=tuple(waves),
             options=self.options.to_dict(),
+            warnings=tuple(dict.fromkeys(self.warnings)),
         )
 
     def _fill_wave(self, state: CloudState, remaining: list[str]) -> tuple[list[HostStep], list[str]]:
@@ -217,21 +233,33 @@ class WaveBuilder:
         later = remaining[::-1]
         self._incoming = {}
         self._later_cache = {}
+        kept_out: dict[str, str] = {}
+        self._kept_out = kept_out
+        reserved = self._reserve(remaining) if rules.reserve_wave else set()
         for name in remaining:
             if len(wave) >= rules.max_hosts:
-                break
+                kept_out.setdefault(name, f"the wave is full (hosts_per_wave {rules.max_hosts})")
+                continue
             host = hosts[name]
             if name in receiving:
+                kept_out[name] = "receives servers drained in this wave"
                 continue
             if rules.one_az_per_wave and wave and host.az != hosts[wave[0].host].az:
+                kept_out[name] = f"one zone per wave ({hosts[wave[0].host].az} goes first)"
                 continue
             if az_count[host.az] >= self.az_limit[host.az]:
+                kept_out[name] = f"az_share of {host.az} ({self.az_limit[host.az]} hosts at once)"
                 continue
-            if any(agg_count[a] >= self.agg_limit[a] for a in host.aggregates):
+            full = [a for a in host.aggregates if agg_count[a] >= self.agg_limit[a]]
+            if full:
+                kept_out[name] = (
+                    f"aggregate_share of {full[0]} ({self.agg_limit[full[0]]} hosts at once)"
+                )
                 continue
             servers = state.servers_on(name)
             groups = {g for s in servers for g in state.anti_groups.get(s.name, ())}
             if rules.one_group_member_per_wave and groups & groups_touched:
+                kept_out[name] = f"anti-affinity group {sorted(groups & groups_touched)[0]}"
                 continue
             impact = self._impact(servers)
             if impact is None:
@@ -242,10 +270,17 @@ class WaveBuilder:
                 continue
             mark = state.mark()
             in_wave.add(name)
-            actions = self._drain(state, name, servers, in_wave, later, failures)
+            actions = self._drain(state, name, servers, in_wave | reserved, later, failures)
+            # Reserved hosts that leave no room: give them up, latest first.
+            spare = [h for h in remaining if h in reserved and h not in in_wave]
+            while actions is None and spare:
+                state.rollback(mark)
+                reserved.discard(spare.pop())
+                actions = self._drain(state, name, servers, in_wave | reserved, later, failures)
             if actions is None:
                 state.rollback(mark)
                 in_wave.discard(name)
+                kept_out[name] = failures[-1].split(": ", 1)[-1] if failures else "no room"
                 continue
             state.commit()
             wave.append(HostStep(host=name, actions=tuple(actions)))
@@ -296,10 +331,34 @@ class WaveBuilder:
                         f"{name}: holds {n} members of {vnf_name}, more than its "
                         f"max_impacted of {vnf.max_impacted}"
                     )
+                self._kept_out[name] = f"VNF {vnf_name}'s max_impacted ({vnf.max_impacted})"
                 return False
             if {MemberRole.ACTIVE, MemberRole.STANDBY} <= vnf_roles[vnf_name] | roles[vnf_name]:
+                self._kept_out[name] = f"VNF {vnf_name}: its active and standby never go together"
                 return False
         return True
+
+    def _reserve(self, remaining: list[str]) -> set[str]:
+        """The next hosts that may share this wave by its static limits (size, zone, shares)."""
+        hosts = self.snapshot.host_by_name
+        chosen: list[str] = []
+        az_count: Counter[str] = Counter()
+        agg_count: Counter[str] = Counter()
+        for name in remaining:
+            if len(chosen) >= self.rules.max_hosts:
+                break
+            host = hosts[name]
+            if self.rules.one_az_per_wave and chosen and host.az != hosts[chosen[0]].az:
+                continue
+            if az_count[host.az] >= self.az_limit[host.az]:
+                continue
+            if any(agg_count[a] >= self.agg_limit[a] for a in host.aggregates):
+                continue
+            chosen.append(name)
+            az_count[host.az] += 1
+            for a in host.aggregates:
+                agg_count[a] += 1
+        return set(chosen)
 
     def _drain(
         self,
@@ -320,18 +379,26 @@ class WaveBuilder:
         # Big servers first: they are the hardest to place.
         for server in sorted(servers, key=lambda s: (-s.ram_mib, s.name)):
             action = None
-            for kind in self.preferences(server):
+            # A live migration the model says will not converge only when
+            # nothing else is allowed, and then with a warning on the plan.
+            prefs = self.preferences(server)
+            tries = [(kind, True) for kind in prefs]
+            if ActionKind.LIVE_MIGRATE in prefs:
+                tries.append((ActionKind.LIVE_MIGRATE, False))
+            for kind, converge in tries:
                 if kind in _MOVES:
-                    target = self._target(state, server, name, kind, in_wave, later)
+                    target = self._target(state, server, name, kind, in_wave, later, converge)
                     if target is None:
                         continue
                     state.move(server, target)
-                    action = ServerAction(
-                        server=server.name,
-                        kind=kind,
-                        source=name,
-                        target=target if self.rules.explicit_targets else None,
-                    )
+                    action = ServerAction(server=server.name, kind=kind, source=name, target=target)
+                    if not converge:
+                        self.warnings.append(
+                            f"{server.name}: its live migration from {name} to {target} will not "
+                            f"converge by the migration model (dirty rate "
+                            f"{server.dirty_rate_mibps:g} MiB/s) and no other action is allowed: "
+                            "expect Nova's fallback or an outage; allow cold-migrate or switchover"
+                        )
                 else:
                     if kind == ActionKind.SWITCHOVER and self.is_active(server.name):
                         # The standby takes over: it is the active one from now on.
@@ -361,6 +428,7 @@ class WaveBuilder:
         kind: ActionKind,
         in_wave: set[str],
         later: list[str],
+        converge: bool = True,
     ) -> str | None:
         live = kind == ActionKind.LIVE_MIGRATE
         az = state.hosts[source].az
@@ -370,8 +438,11 @@ class WaveBuilder:
             # fewest soft-anti-affinity peers, most free RAM, name.
             best = state.scheduler_pick(server, source, live, in_wave, az if keep_az else "")
             # Nova cannot be steered: if its pick would pair two members of
-            # one VNF, use another action for this server.
+            # one VNF, or a live migration to it would not converge, use
+            # another action for this server.
             if best is not None and state.joins_own_vnf(server, best):
+                return None
+            if best is not None and live and converge and not self._converges(server, source, best):
                 return None
             return best
         # Upgraded hosts first (nothing moves twice), then the hosts upgraded
@@ -394,7 +465,7 @@ class WaveBuilder:
                         cand not in in_wave
                         and state.can_host(server, source, cand, live)
                         and not state.joins_own_vnf(server, cand)
-                        and (not live or self._converges(server, source, cand))
+                        and (not live or not converge or self._converges(server, source, cand))
                     ):
                         self._next[pool_key] = start + i + 1
                         self._incoming.setdefault(cand, source)
@@ -438,3 +509,15 @@ class WaveBuilder:
 
 
 _MOVES = frozenset({ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE})
+
+
+def _why_apart(next_hosts: list[str], kept_out: dict[str, str]) -> str:
+    """Why the next wave's hosts did not join this one, most common reason first."""
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for h in next_hosts:
+        by_reason[kept_out.get(h, "no room was left once this wave was drained")].append(h)
+    ranked = sorted(by_reason.items(), key=lambda item: (-len(item[1]), item[0]))[:3]
+    return "; ".join(
+        f"{reason}: {', '.join(names[:3])}{f' and {len(names) - 3} more' if len(names) > 3 else ''}"
+        for reason, names in ranked
+    )

@@ -3,10 +3,17 @@
 Each candidate is a host order; the wave builder turns it into a plan with
 explicit targets (already upgraded hosts first, so nothing moves twice where
 capacity allows) and VNF-first actions. Candidates are scored by ``scorer``
-(seconds, lower is better: the fast estimate by default, the simulator when
-the caller passes one) and improved by local moves until the time budget
-runs out. Ties go to the plan that moves fewer servers twice, then to the
-one with less expected VNF outage.
+(seconds, lower is better: the fast estimate by default) and improved by
+local moves; a caller's ``final_scorer`` (e.g. the simulator) may re-rank
+the best few. Ties go to the plan that moves fewer servers twice, then to
+the one with less expected VNF outage.
+
+The search is counted, not timed: ``search_evaluations`` candidates, all
+choices from ``random.Random(options.seed)``, the inventory taken in name
+order. The same inventory, options and seed give the same plan, byte for
+byte, on any machine. ``time_budget_s`` only caps the search; a plan whose
+search it cut short says so in its warnings (and may then differ between
+runs).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from domain.plan import MOVING_ACTIONS, ActionKind, Plan
 from domain.snapshot import Snapshot
@@ -22,13 +30,39 @@ from planner.errors import NoPlanError
 from planner.estimate import estimate_duration
 from planner.options import PlanOptions
 from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
-from planner.timing import Timings, default_timings
+from planner.timing import Timings, default_timings, timings_from
+from simulator.params import SimParams
 
 Scorer = Callable[[Plan], float]
-# Candidates kept for the final re-ranking, and the share of the time
-# budget the search itself may use when there is a final scorer.
+# Candidates kept for the final re-ranking by the simulator.
 FINALISTS = 5
-FINAL_SHARE_OF_BUDGET = 0.8
+# Starting orders of the search (``seed_orders``).
+SEED_ORDERS = 4
+# The automatic budget: about this many host-or-server placements in all,
+# between the starting orders and AUTO_MAX_EVALUATIONS candidates.
+AUTO_WORK = 40_000
+AUTO_MAX_EVALUATIONS = 150
+# One simulated run of a finalist costs about this many evaluations.
+SIMULATION_COST = 5
+
+
+def search_evaluations(snapshot: Snapshot, options: PlanOptions) -> int:
+    """Candidates the search builds: the option, or by the cloud's size when it is 0."""
+    if options.evaluations:
+        return max(1, options.evaluations)
+    size = len(snapshot.hosts) + len(snapshot.servers)
+    return max(SEED_ORDERS, min(AUTO_MAX_EVALUATIONS, AUTO_WORK // max(1, size)))
+
+
+def canonical(snapshot: Snapshot) -> Snapshot:
+    """The inventory in name order: a plan does not depend on how the cloud was listed."""
+    return replace(
+        snapshot,
+        hosts=tuple(sorted(snapshot.hosts, key=lambda h: h.name)),
+        servers=tuple(sorted(snapshot.servers, key=lambda s: s.name)),
+        server_groups=tuple(sorted(snapshot.server_groups, key=lambda g: g.name)),
+        vnfs=tuple(sorted(snapshot.vnfs, key=lambda v: v.name)),
+    )
 
 
 def moved_twice(plan: Plan) -> int:
@@ -84,6 +118,7 @@ def seed_orders(snapshot: Snapshot, options: PlanOptions, timings: Timings) -> l
     return [hardest_first, light_first, interleaved, sorted(hosts, key=lambda h: (-movable[h], h))]
 
 
+
 def _round_robin(groups: list[list[str]]) -> list[list[str]]:
     out: list[list[str]] = []
     for i in range(max((len(g) for g in groups), default=0)):
@@ -128,19 +163,22 @@ def optimized(
     scorer: Scorer | None = None,
     final_scorer: Scorer | None = None,
     timings: Timings | None = None,
+    sim_params: SimParams | None = None,
     **_: object,
 ) -> Plan:
-    """Search host orders for the plan with the best score within the time budget.
+    """Search host orders for the plan with the best score within the evaluation budget.
 
-    ``scorer`` ranks every candidate (fast: the estimate by default);
-    ``final_scorer`` (e.g. ``planner.simulation.simulator_scorer``) re-ranks
-    the best few at the end.
+    ``scorer`` ranks every candidate (fast: the estimate by default, with
+    the means of ``sim_params``); ``final_scorer`` (for example
+    ``planner.simulation.simulator_scorer``) re-ranks the best few at the end.
+    Both are deterministic, so the plan is too.
     """
-    timings = timings or default_timings()
+    snapshot = canonical(snapshot)
+    if timings is None:
+        timings = timings_from(sim_params) if sim_params is not None else default_timings()
+    budget = search_evaluations(snapshot, options)
     started = time.monotonic()
     deadline = started + options.time_budget_s
-    # With a final scorer (the simulator), the search leaves it a share of the budget.
-    search_deadline = started + options.time_budget_s * (FINAL_SHARE_OF_BUDGET if final_scorer else 1.0)
     builder = WaveBuilder(
         snapshot,
         options,
@@ -165,6 +203,8 @@ def optimized(
     best: tuple[tuple[float, int, float], list[str], Plan] | None = None
     failure: NoPlanError | None = None
     finalists: dict[tuple[float, int, float], Plan] = {}
+    used = 0
+    cut_short = False
 
     def remember(score: tuple[float, int, float], plan: Plan) -> None:
         finalists[score] = plan
@@ -172,6 +212,11 @@ def optimized(
             del finalists[max(finalists)]
 
     for order in seed_orders(snapshot, options, timings):
+        # The starting orders always run: a plan needs at least one.
+        if best is not None and (used >= budget or time.monotonic() >= deadline):
+            cut_short = cut_short or used < budget
+            break
+        used += 1
         try:
             plan = builder.build(order, "optimized")
         except NoPlanError as exc:
@@ -184,8 +229,17 @@ def optimized(
     if best is None:
         assert failure is not None
         raise failure
+    # What the final re-ranking costs comes out of the same budget.
+    finals = 0
+    if final_scorer is not None:
+        finals = min(FINALISTS, max(0, (budget - SEED_ORDERS) // (2 * SIMULATION_COST)))
+    search_budget = budget - finals * SIMULATION_COST
     rng = random.Random(options.seed)
-    while time.monotonic() < search_deadline and len(best[1]) > 1:
+    while used < search_budget and len(best[1]) > 1:
+        if time.monotonic() >= deadline:
+            cut_short = True
+            break
+        used += 1
         order = _perturb(best[1], best[2], rng)
         try:
             plan = builder.build(order, "optimized")
@@ -195,17 +249,26 @@ def optimized(
         remember(score, plan)
         if score <= best[0]:
             best = (score, order, plan)
-    if final_scorer is None or len(finalists) < 2:
-        return best[2]
-    # Re-rank the finalists, best first, while the budget lasts: a finalist
-    # is only judged against one already judged (two at least, or none).
-    judged: list[tuple[float, tuple[float, int, float], Plan]] = []
-    ranked = sorted(finalists.items(), key=lambda item: item[0])
-    for score, plan in ranked:
-        if time.monotonic() >= deadline and len(judged) != 1:
-            break
-        judged.append((final_scorer(plan), score, plan))
-    if not judged:
-        return best[2]
-    return min(judged, key=lambda item: (item[0], item[1]))[2]
-
+    chosen = best[2]
+    simulated = 0
+    if final_scorer is not None and finals >= 2 and len(finalists) >= 2 and not cut_short:
+        # Re-rank the best finalists by the simulator; a cap reached here
+        # keeps the search's own best (a partial re-ranking would depend on time).
+        judged: list[tuple[float, tuple[float, int, float], Plan]] = []
+        for score, plan in sorted(finalists.items(), key=lambda item: item[0])[:finals]:
+            if time.monotonic() >= deadline:
+                cut_short = True
+                break
+            judged.append((final_scorer(plan), score, plan))
+        simulated = len(judged)
+        if not cut_short:
+            chosen = min(judged, key=lambda item: (item[0], item[1]))[2]
+    search = {"evaluations": used, "budget": budget, "simulated": simulated, "cut_short": cut_short}
+    warnings = list(chosen.warnings)
+    if cut_short:
+        warnings.append(
+            f"the search was cut short by its time cap ({options.time_budget_s:g} s) after "
+            f"{used} of {budget} evaluations: the same inputs may give another plan; "
+            "raise time_budget_s or lower evaluations"
+        )
+    return replace(chosen, warnings=tuple(warnings), search=search)

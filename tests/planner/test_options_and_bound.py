@@ -25,6 +25,7 @@ def test_options_round_trip_through_a_dict():
         "aggregate_share": 0.5,
         "allowed_actions": ["live-migrate", "stay"],
         "keep_az": True,
+        "evaluations": 0,
         "time_budget_s": 5.0,
         "seed": 7,
     }
@@ -41,6 +42,8 @@ def test_options_refuse_nonsense_with_clear_messages():
         PlanOptions(aggregate_share=1.5)
     with pytest.raises(ValueError, match="allowed_actions: 'teleport' is not a valid ActionKind"):
         PlanOptions.from_dict({"allowed_actions": ["teleport"]})
+    with pytest.raises(ValueError, match="evaluations must be 0 \\(by size\\) to 100000, got -1"):
+        PlanOptions(evaluations=-1)
     assert not PlanOptions().allows(ActionKind.STOP_START)
 
 

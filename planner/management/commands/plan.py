@@ -35,7 +35,11 @@ class Command(BaseCommand):
         parser.add_argument("--az-share", type=float)
         parser.add_argument("--aggregate-share", type=float)
         parser.add_argument("--allowed-actions", help="Comma-separated, e.g. switchover,live-migrate")
-        parser.add_argument("--time-budget", type=float, dest="time_budget_s")
+        parser.add_argument("--evaluations", type=int,
+                            help="Candidate plans the optimized search builds (default: by size).")
+        parser.add_argument("--time-budget", type=float, dest="time_budget_s",
+                            help="Seconds that cap the optimized search.")
+        parser.add_argument("--seed", type=int, help="Seed of the optimized search (default 0).")
         parser.add_argument("--user", help="Act as this user (a planner; default: first superuser).")
         parser.add_argument("--json", action="store_true")
 
@@ -43,7 +47,7 @@ class Command(BaseCommand):
         plan_options = {
             key: options[key]
             for key in ("hosts_per_wave", "concurrent_migrations", "az_share",
-                        "aggregate_share", "time_budget_s")
+                        "aggregate_share", "evaluations", "time_budget_s", "seed")
             if options[key] is not None
         }
         if options["allowed_actions"]:
@@ -61,6 +65,7 @@ class Command(BaseCommand):
             "violations": [v["message"] for v in plan.validation.get("violations", [])],
             "migrations": plan.validation.get("migrations"),
             "lower_bound_s": plan.lower_bound_s, "content_hash": plan.content_hash,
+            "warnings": plan.content.get("warnings", []),
         }
         if options["json"]:
             self.stdout.write(json.dumps(summary))
@@ -73,3 +78,5 @@ class Command(BaseCommand):
         )
         for message in summary["violations"]:
             self.stdout.write(f"  - {message}")
+        for message in summary["warnings"]:
+            self.stdout.write(f"  warning: {message}")

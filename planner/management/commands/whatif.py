@@ -1,7 +1,9 @@
 """``manage.py whatif FILE [--strategies serial,parallel,optimized] [--runs N] [--seed S] [--json]``.
 
 Reads an inventory file without touching the database, plans it with each
-strategy, validates, simulates and prints the comparison.
+strategy, validates, simulates and prints the comparison. The plans are
+those ``manage.py plan`` makes from the same inventory, options and seed;
+``--json`` includes them (and their hashes).
 """
 
 from __future__ import annotations
@@ -33,8 +35,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--hosts-per-wave", type=int, default=PlanOptions().hosts_per_wave)
         parser.add_argument(
+            "--evaluations", type=int, default=PlanOptions().evaluations,
+            help="Candidate plans the optimized search builds (0: by the cloud's size).",
+        )
+        parser.add_argument(
             "--time-budget", type=float, default=PlanOptions().time_budget_s,
-            help="Seconds the optimized search may take.",
+            help="Seconds that cap the optimized search.",
         )
         parser.add_argument("--json", action="store_true", help="Print the comparison as JSON.")
 
@@ -57,7 +63,7 @@ class Command(BaseCommand):
         try:
             plan_options = PlanOptions(
                 hosts_per_wave=options["hosts_per_wave"], time_budget_s=options["time_budget"],
-                seed=options["seed"],
+                evaluations=options["evaluations"], seed=options["seed"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
