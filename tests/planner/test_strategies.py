@@ -212,3 +212,64 @@ def test_demo_cloud_every_strategy_valid_and_optimized_moves_less():
     assert validate(snap, plans["optimized"]).moved_twice < validate(snap, plans["serial"]).moved_twice
     assert sum(1 for _, _, a in plans["optimized"].actions() if a.kind == K.SWITCHOVER) > 0
     assert all(a.target is not None for _, _, a in plans["optimized"].actions() if a.kind in (K.LIVE_MIGRATE, K.COLD_MIGRATE))
+
+
+def test_az_by_az_on_the_make_run_demo_groups_a_zones_hosts_unlike_serial():
+    # The demo of ``make run``: 8 hosts in two zones, seed 7, 4 servers per host.
+    snap = generate(8, seed=7, servers_per_host=4)
+    options = PlanOptions(hosts_per_wave=4, aggregate_share=1.0)
+    serial_plan, by_zone = make_plan("serial", snap, options), make_plan("az-by-az", snap, options)
+    assert len(serial_plan.waves) == 8
+    assert waves_of(by_zone) != waves_of(serial_plan)
+    assert len(by_zone.waves) < 8 and max(len(w.hosts) for w in by_zone.waves) >= 2
+    zones = [{snap.host_by_name[h].az for h in w.host_names} for w in by_zone.waves]
+    assert all(len(z) == 1 for z in zones)
+    # Zone after zone: once the next zone starts, the first never comes back.
+    order = [z.pop() for z in zones]
+    assert order == sorted(order)
+    assert validate(snap, by_zone).violations == ()
+
+
+HOT = {"dirty_rate_mibps": 3000.0, "working_set_mib": 8192, "memory_used_mib": 8192}
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_no_strategy_live_migrates_a_guest_that_will_not_converge_when_another_action_is_allowed(name):
+    snap = cloud([host("h1"), host("h2"), host("h3")], [server("hot", "h1", **HOT)])
+    plan = make_plan(name, snap, FAST)
+    kinds = {a.server: a.kind for _, _, a in plan.actions()}
+    assert kinds["hot"] == K.COLD_MIGRATE
+    assert plan.warnings == ()
+    assert validate(snap, plan).ok
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_an_unavoidable_unconverging_live_migration_is_planned_with_a_warning(name):
+    snap = cloud([host("h1"), host("h2"), host("h3")], [server("hot", "h1", **HOT)])
+    only_live = FAST.with_(allowed_actions={K.LIVE_MIGRATE, K.STAY})
+    plan = make_plan(name, snap, only_live)
+    moves = [a for _, _, a in plan.actions()]
+    assert moves and {a.kind for a in moves} == {K.LIVE_MIGRATE}
+    # One warning per such migration (serial moves it twice).
+    assert len(plan.warnings) == len(moves)
+    first = moves[0]
+    assert plan.warnings[0].startswith(f"hot: its live migration from h1 to {first.target} will not")
+    assert "converge by the migration model (dirty rate 3000 MiB/s)" in plan.warnings[0]
+
+
+def test_each_wave_says_what_kept_the_next_waves_hosts_out():
+    snap = cloud(
+        [host("h1"), host("h2"), host("h3"), host("h4")],
+        [server("a", "h1"), server("b", "h2")],
+        [anti("fw", "a", "b")],
+        [active_standby("fw", "a", "b")],
+    )
+    plan = make_plan("parallel", snap, PlanOptions(hosts_per_wave=4, aggregate_share=1.0))
+    assert validate(snap, plan).ok
+    assert plan.waves[-1].why == ""
+    first = plan.waves[0]
+    assert "h2" not in first.host_names
+    assert "h2" in plan.waves[1].host_names
+    assert "anti-affinity group fw: h2" in first.why or "VNF fw" in first.why
+    serial_plan = make_plan("serial", snap, FAST)
+    assert serial_plan.waves[0].why == "the wave is full (hosts_per_wave 1): h2"
