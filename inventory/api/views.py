@@ -33,7 +33,7 @@ class CloudViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         parameters=[OpenApiParameter("as", enum=["yaml", "json"], default="yaml")],
         responses={
-            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/yaml"): OpenApiTypes.OBJECT,  # a YAML mapping
             (200, "application/json"): OpenApiTypes.OBJECT,
         },
     )

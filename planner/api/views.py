@@ -107,7 +107,7 @@ class PlanViewSet(
         parameters=[OpenApiParameter("as", enum=list(EXPORT_FORMATS), default="json")],
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
-            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/yaml"): OpenApiTypes.OBJECT,  # a YAML mapping
             (200, "text/csv"): OpenApiTypes.STR,
         },
     )
