@@ -69,6 +69,8 @@ class Policy:
     abort_timeout_s: float = 60.0
     # Unplanned destinations stay in the server's availability zone.
     keep_az: bool = True
+    # How long a move waits for a host to take its server before failing.
+    destination_wait_s: float = 60.0
     # A step running longer than watchdog_factor x its simulated p95 is
     # flagged (0: never); watchdog_pause also pauses the execution then.
     watchdog_factor: float = 2.0
@@ -183,11 +185,16 @@ class Handler:
 
 def intervals(policy: Policy) -> Iterator[float]:
     """Pauses between looks: fast at first (a request's effect is often quick), then
-    backing off to ``poll_s`` (a long wait costs few requests)."""
+    backing off to ``poll_s`` (a long wait costs few requests).
+
+    Growing by a tenth each time, the pause stays near a tenth of the time
+    waited so far: what the cloud did is seen at most ~10 % late, and a wait
+    of T seconds costs about 10 ln(T / poll_min_s) looks.
+    """
     interval = min(policy.poll_min_s, policy.poll_s)
     while True:
         yield interval
-        interval = min(interval * 1.5, policy.poll_s)
+        interval = min(interval * 1.1, policy.poll_s)
 
 
 def settled(server: ServerInfo) -> bool:
@@ -359,12 +366,12 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             ctx.sleep(min(policy.backoff_s * 2 ** attempts, policy.backoff_max_s))
         refused = tuple(notes.get("refused", ()))
         # A host that refused is tried last: when it is the only one, again after the backoff.
-        dest = target or ctx.destination(server, source, refused) or (
-            ctx.destination(server, source) if refused else None)
+        dest = target or find_destination(ctx, server, source, refused)
         if dest is None:
-            raise StepFailed(f"{name}: no host may take it now (every enabled host outside "
-                             f"this wave is full, in another zone or holds its anti-affinity "
-                             f"peer)")
+            raise StepFailed(f"{name}: no host may take it (for "
+                             f"{policy.destination_wait_s:g} s every enabled, up host "
+                             "outside this wave was full, in another zone or held its "
+                             "anti-affinity peer)")
         notes["dest"] = dest
         ctx.log(f"{kind} {name} {source} -> {dest}, attempt {attempts + 1}",
                 server=name, attempt=attempts + 1, dest=dest)
@@ -391,6 +398,24 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             notes["last_error"] = (f"migration {last.id} {last.status}, server still on "
                                    f"{server.host}" if last else f"still on {server.host}")
             ctx.save()
+
+
+def find_destination(ctx: StepContext, server: ServerInfo, source: str,
+                     refused: tuple[str, ...]) -> str | None:
+    """The rule's destination; a host that refused is tried last (when it is the only one,
+    again after the backoff). None for ``destination_wait_s``: nowhere to go.
+
+    Waiting covers what passes: a host just upgraded that Nova still sees
+    down for a few seconds, a move in flight that will free room.
+    """
+    deadline = ctx.now() + ctx.policy.destination_wait_s
+    pauses = intervals(ctx.policy)
+    while True:
+        dest = ctx.destination(server, source, refused) or (
+            ctx.destination(server, source) if refused else None)
+        if dest is not None or ctx.now() >= deadline:
+            return dest
+        ctx.sleep(next(pauses))
 
 
 def cancel_in_flight(ctx: StepContext, sid: str, name: str, records: list[Any]) -> None:
