@@ -98,10 +98,11 @@ def test_no_generated_request_gets_a_5xx_or_breaks_the_schema(live_site, fuzz_wo
                   suppress_health_check=list(HealthCheck))
         def send(case):
             role = next(roles)
-            if case.path_parameters and "id" in case.path_parameters and next(turns) % 2:
-                known = ids.get(_resource(operation.path))
-                if known is not None:
-                    case.path_parameters["id"] = known
+            if case.path_parameters and next(turns) % 2:
+                if "id" in case.path_parameters and _resource(operation.path) in ids:
+                    case.path_parameters["id"] = ids[_resource(operation.path)]
+                if "name" in case.path_parameters:
+                    case.path_parameters["name"] = "lab"
             tried[operation.label] = tried.get(operation.label, 0) + 1
             headers = {"Authorization": f"Token {tokens[role]}"}
             try:

@@ -199,3 +199,34 @@ async def test_a_binary_frame_is_refused_and_a_json_frame_ignored(lab_cloud, rol
     await communicator.send_to(bytes_data=b"\x00\xff")
     assert "binary frames" in (await communicator.receive_json_from())["error"]
     assert (await communicator.receive_output())["code"] == 4400
+
+
+# Pages and filters --------------------------------------------------------------------
+
+PAGES_WITH_NUMBERS = [
+    f"/inventory/hosts/?page={BIG}&per_page={BIG}",
+    f"/inventory/hosts/?page=-{BIG}&sort=-ram",
+    f"/inventory/vnfs/?page={BIG}&per_page=1e400",
+    f"/inventory/hosts/{BIG}/",
+    f"/inventory/vnfs/{BIG}/",
+    f"/inventory/export/?cloud={BIG}",
+    f"/planning/plans/{BIG}/",
+    f"/planning/plans/?page={BIG}",
+    f"/planning/whatif/?s={BIG}&s=1&s={'9' * 5000}",
+    f"/executions/{BIG}/",
+    f"/executions/?page={BIG}",
+    f"/api/simulations/?plan={BIG}",
+    "/api/simulations/?plan=abc",
+    f"/api/executions/?plan={BIG}",
+    f"/api/plans/{BIG}/",
+    f"/api/hosts/{BIG}/",
+    "/api/hosts/?ordering=-ram_mib,nonsense",
+    f"/api/executions/{BIG}/events/?after={BIG}",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", PAGES_WITH_NUMBERS)
+def test_pages_and_filters_take_numbers_out_of_range(admin_client, lab_cloud, url):
+    response = admin_client.get(url)
+    assert response.status_code in (200, 400, 404), (url, response.status_code)
