@@ -11,7 +11,7 @@ DEMO_SERVERS_PER_HOST ?= 4
 DEMO_SEED ?= 7
 APT_PACKAGES := chromium redis-server postgresql
 
-.PHONY: run test install system-deps lint bench clean
+.PHONY: run test install system-deps lint bench fidelity clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,24 @@ bench: install
 	$(PY) bench/planner.py
 	$(PY) bench/executor.py
 	$(PY) bench/sandbox.py
+
+# The pre-copy model against real QEMU migrations (not part of `make test`: it
+# takes ~15 minutes of both cores). Installs QEMU, then bench/fidelity.py fetches
+# a Debian cloud kernel and builds the tiny guest into var/fidelity
+# (docs/migration-model.md, ../shared/notes/qemu-on-this-machine.md).
+fidelity: install
+	@missing=""; \
+	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86 qemu-utils"; \
+	command -v cpio >/dev/null || missing="$$missing cpio"; \
+	command -v gcc >/dev/null || missing="$$missing gcc libc6-dev"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	mkdir -p var/fidelity
+	$(PY) bench/fidelity.py --workdir var/fidelity --output var/fidelity/results.json \
+	  --calibration-out var/fidelity/calibration.json
 
 clean:
 	rm -rf var $(VENV)

@@ -13,8 +13,10 @@ those records into three figures:
 
 Medians, not means: one disturbed point on a shared machine must not move
 the fit. The file is JSON with a ``format_version``; ``apply`` sets the
-matching fields of ``SimParams`` (``bandwidth_factor``, ``resume_s``), and
-``python -m simulator.migration --calibration FILE`` uses it too.
+matching fields of ``SimParams`` (``bandwidth_factor``, ``resume_s``),
+``manage.py simulate PLAN --calibration FILE`` runs a stored simulation with
+them (recorded in its parameters), and ``python -m simulator.migration
+--calibration FILE`` uses it too.
 
 ``python -m simulator.calibration fit RESULTS.json -o calibration.json``
 fits from a bench's ``--output`` file.
@@ -35,8 +37,8 @@ from simulator.params import SimParams
 
 FORMAT_VERSION = 1
 # A point counts for the fixed part when the data left at the pause would take
-# less than this share of its downtime at the switchover speed.
-_FIXED_SHARE = 0.25
+# at most this share of its downtime at the switchover speed.
+_FIXED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def fit(points: Iterable[Mapping[str, Any]], source: str = "bench/fidelity.py") 
             factors.append(float(p["achieved_mibps"]) / float(p["cap_mibps"]))
         if not p.get("converged"):
             continue
-        speed = p.get("switchover_mibps")
+        speed = p.get("stopcopy_mibps") or p.get("switchover_mibps")
         if speed:
             speeds.append(float(speed))
         downtime_s = float(p.get("downtime_ms") or 0.0) / 1000.0
@@ -139,6 +141,17 @@ def apply(params: SimParams, calibration: Calibration) -> SimParams:
         bandwidth_factor=params.bandwidth_factor * calibration.bandwidth_factor,
         resume_s=Fixed(calibration.downtime_fixed_s),
     )
+
+
+def overrides(calibration: Calibration, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A parameters mapping (as a form or ``--params`` gives it) with the fitted figures applied.
+
+    What a stored simulation records, so the figures it ran with stay visible.
+    """
+    out = dict(params)
+    out["bandwidth_factor"] = float(params.get("bandwidth_factor", 1.0)) * calibration.bandwidth_factor
+    out["resume_s"] = Fixed(calibration.downtime_fixed_s).to_dict()
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

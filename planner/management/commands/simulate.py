@@ -10,6 +10,7 @@ from planner.charts import stat
 from planner.management.commands.plan import operator
 from planner.models import Plan, Simulation
 from planner.tasks import run_simulation
+from simulator import calibration
 
 
 class Command(BaseCommand):
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--params", default="{}",
                             help='JSON of simulation parameters, e.g. {"bandwidth_factor": 0.5}')
+        parser.add_argument("--calibration", metavar="FILE",
+                            help="apply a calibration file (python -m simulator.calibration fit) "
+                            "on top of --params; the figures are recorded with the simulation")
         parser.add_argument("--user", help="Act as this user (default: first superuser).")
         parser.add_argument("--json", action="store_true")
 
@@ -32,6 +36,13 @@ class Command(BaseCommand):
             params = json.loads(options["params"])
         except ValueError as exc:
             raise CommandError(f"--params: not JSON: {exc}") from exc
+        if not isinstance(params, dict):
+            raise CommandError("--params: a JSON object of parameters")
+        if options["calibration"]:
+            try:
+                params = calibration.overrides(calibration.load(options["calibration"]), params)
+            except (OSError, ValueError) as exc:
+                raise CommandError(f"--calibration {options['calibration']}: {exc}") from exc
         try:
             simulation = services.request_simulation(
                 plan, operator(options["user"]), runs=options["runs"], seed=options["seed"],
