@@ -63,8 +63,11 @@ def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sa
     page.wait_for_selector("#gantt-svg rect.actual", timeout=10_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "execution-live.png"), full_page=True)
+    # A function, not an expression: Playwright evaluates expressions with eval, which
+    # the page's Content-Security-Policy refuses.
     page.wait_for_function(
-        "document.getElementById('execution-state').textContent === 'done'", timeout=150_000)
+        "() => document.getElementById('execution-state').textContent === 'done'",
+        timeout=150_000)
 
     cells = page.locator(".step-cell")
     assert cells.count() == page.locator(".step-cell.step-done").count() == 13

@@ -93,7 +93,7 @@ def _build(django_user_model, cloud_doc) -> dict:
     from django.db import connection
 
     connection.close()
-    return {"plan": plan, "execution": execution}
+    return {"plan": plan, "execution": execution, "next_step": steps[2]}
 
 
 def _sign_in(page, site):
@@ -146,6 +146,39 @@ def test_markup_in_names_is_text_on_every_page(page, live_site, poisoned_site):
     page.wait_for_selector("#ws-state.ok", timeout=10_000)
     assert page.evaluate("window.__xss") is None
     assert page.evaluate("window.__violations") == []
+
+    # Live events with markup: the page applies them from the socket as text. The site
+    # runs in another process, so the event reaches it as a reconnecting page's backlog:
+    # the sockets go through a route that can drop them.
+    sockets = []
+
+    def relay(route):
+        route.connect_to_server()
+        sockets.append(route)
+
+    page.route_web_socket("**/ws/executions/**", relay)
+    page.goto(live_site.url + execution.get_absolute_url())
+    page.wait_for_selector("#ws-state.ok", timeout=10_000)
+    step = poisoned_site["next_step"]
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(_live_event, execution.pk, step).result()
+    sockets[-1].close(code=1012, reason="restart")  # the page reconnects after what it saw
+    page.wait_for_function("() => document.querySelector('#log li').textContent.includes(' now ')",
+                           timeout=15_000)
+    assert page.locator("#log li").first.inner_text().endswith(f"now {MARKUP}")
+    cell = page.locator(f'#step-table tr[data-step="{step.key}"] .step-state')
+    assert cell.inner_text() == "running"
+    assert page.locator("img[src=x]").count() == 0
+    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("window.__violations") == []
+
+
+def _live_event(execution_id: int, step) -> None:
+    from django.db import connection
+
+    record_event(execution_id, "step", f"{step.key} now {MARKUP}", step=step.key, host=step.host,
+                 state="running")
+    connection.close()
 
 
 def test_the_admin_the_browsable_api_and_swagger_work_under_the_policy(page, live_site,
