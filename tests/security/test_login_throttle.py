@@ -58,3 +58,12 @@ def test_a_right_password_before_the_limit_starts_the_count_again(client, django
             assert _sign_in(client, "ops", f"typo-{round_}-{i}").status_code == 200
         assert _sign_in(client, "ops", PASSWORD).status_code == 302
         client.post("/accounts/logout/")
+
+
+def test_the_admin_sign_in_is_throttled_too(client, django_user_model):
+    django_user_model.objects.create_superuser("root", password=PASSWORD)
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/admin/login/", {"username": "root", "password": f"guess-{i}"})
+    locked = client.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert not _signed_in(client)
