@@ -281,23 +281,28 @@ class Move(Handler):
         return server.host != self.spec.source
 
     def observe(self) -> bool:
-        return self.arrived(self.server())
+        self._seen: ServerInfo | None = self.server()
+        return self.arrived(self._seen)
 
     def execute(self) -> None:
         data = self.ctx.data
         sid = self.ctx.server_id(self.spec.server)
         if self.kind is ActionKind.STOP_START:
+            self._seen = None
             data.setdefault("was_active", self.server().status.upper() == "ACTIVE")
             self.ctx.save()
             if self.server().status.upper() == "ACTIVE":
                 self.cloud.stop_server(sid)
             self.wait_server("SHUTOFF")
             return
-        migrate(self.ctx, sid, self.spec.server, self.spec.source, self.spec.target,
-                data, cold=self.kind is ActionKind.COLD_MIGRATE)
+        # What was just seen serves once more: each look costs a request.
+        self._seen = migrate(self.ctx, sid, self.spec.server, self.spec.source,
+                             self.spec.target, data, cold=self.kind is ActionKind.COLD_MIGRATE,
+                             seen=getattr(self, "_seen", None))
 
     def postcondition(self) -> str | None:
-        server = self.server()
+        server = getattr(self, "_seen", None) or self.server()
+        self._seen = None
         if self.arrived(server):
             if self.kind is not ActionKind.STOP_START:
                 self.observed["host"] = server.host
@@ -307,8 +312,12 @@ class Move(Handler):
 
 
 def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | None,
-            notes: dict[str, Any], *, cold: bool = False) -> str:
-    """Move server ``sid`` off ``source`` (to ``target``, else the rule's choice); its host.
+            notes: dict[str, Any], *, cold: bool = False,
+            seen: ServerInfo | None = None) -> ServerInfo:
+    """Move server ``sid`` off ``source`` (to ``target``, else the rule's choice).
+
+    Returns the server as last seen, settled off ``source``; ``seen`` is how
+    it was seen just before (saving a look).
 
     Nova's migration records since ``notes["baseline"]`` (the newest record
     id seen before the first request) tell this move's attempts apart from
@@ -341,16 +350,16 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             raise
 
     while True:
-        server = cloud.server(sid)
+        server, seen = seen or cloud.server(sid), None
         if server.status.upper() == "VERIFY_RESIZE":
             cloud.confirm_resize(sid)
-            ctx.wait_server(sid, ("ACTIVE", "SHUTOFF"), policy.migration_timeout_s)
+            seen = ctx.wait_server(sid, ("ACTIVE", "SHUTOFF"), policy.migration_timeout_s)
             continue
         if not settled(server):
-            wait()  # a migration (ours, from before a restart) is in flight
+            seen = wait()  # a migration (ours, from before a restart) is in flight
             continue
         if server.host != source:
-            return server.host
+            return server
         # A fresh baseline has nothing after it yet: no need to ask Nova.
         failed = ([m for m in ours() if m.status in MIGRATION_FAILED]
                   if notes.get("attempts") or not fresh else [])
@@ -391,7 +400,7 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             notes["attempts"] = attempts + 1  # Nova has it now
             notes["requests"] = int(notes.get("requests", 0)) + 1
             ctx.save()
-            server = wait()
+            server = seen = wait()
         if server.host == source and server.status.upper() != "VERIFY_RESIZE":
             records = ours()
             last = records[-1] if records else None
@@ -489,7 +498,7 @@ class Drain(Handler):
 
     def move(self, sid: str, name: str, notes: dict[str, Any]) -> None:
         self.ctx.save()
-        host = migrate(self.ctx, sid, name, self.spec.host, None, notes)
+        host = migrate(self.ctx, sid, name, self.spec.host, None, notes).host
         notes["host"] = host
         self.ctx.save()
         self.ctx.log(f"unplanned move: {name} {self.spec.host} -> {host} done",
