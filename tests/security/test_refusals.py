@@ -69,10 +69,12 @@ def test_refusals_are_logged_as_one_line(client, django_user_model, site_log):
     client.get("/inventory/import/")
     client.get("/inventory/hosts/999999/")
     client.get("/", HTTP_HOST="evil.example")
+    client.post("/api/clouds/import/", {})  # DRF's refusal (signed in, no role)
+    APIClient().get("/api/hosts/")  # DRF's 401
     lines = site_log.getvalue().splitlines()
     assert "Traceback" not in site_log.getvalue()
     assert lines[0] == ("Forbidden (Permission denied): /inventory/import/ "
                         "(This page needs the admin role.) user=v")
     assert lines[1].startswith("Not Found: /inventory/hosts/999999/")
     assert "Invalid HTTP_HOST header: 'evil.example'" in lines[2]
-    assert len(lines) == 3
+    assert lines[3:] == ["Forbidden: /api/clouds/import/", "Unauthorized: /api/hosts/"]
