@@ -92,19 +92,20 @@ def _config(plan: Plan, config: dict[str, Any] | None) -> dict[str, Any]:
 def start_execution(plan: Plan, user, config: dict[str, Any] | None = None) -> Execution:
     """Start an approved plan, exactly as approved; returns the queued execution."""
     _require_admin(user)
-    from planner.export import plan_from_dict
-
     if plan.state != PlanState.APPROVED or not plan.approved_hash:
         raise ExecutionError(f"Only an approved plan can run; this one is {plan.state}.")
-    if plan.content_hash != plan.approved_hash:
+    if not planning.is_approved_as_is(plan):
         raise ExecutionError("The plan changed since its approval: it must be approved again.")
+    stale = planning.plan_drift(plan)
+    if stale:
+        raise ExecutionError("The plan is out of date with the cloud: " + "; ".join(stale[:5])
+                             + (f" (and {len(stale) - 5} more)" if len(stale) > 5 else "")
+                             + ". Re-plan it and have it approved again.")
     if Execution.objects.filter(plan=plan, state__in=UNDER_WAY).exists():
         raise Busy("This plan already has an execution under way.")
     config = _config(plan, config)
-    pure = plan_from_dict(plan.content)
-    from inventory.services import load_snapshot
-
-    snapshot = load_snapshot(plan.cloud)
+    pure = planning.pure_plan(plan)
+    snapshot = planning.plan_snapshot(plan)
     vnf_of = {server: vnf.name for server, vnf in snapshot.vnf_of_server.items()}
     target = dict((plan.content.get("target_release") or {}).get("components") or {})
     if not target:

@@ -262,6 +262,12 @@ def write_inventory(snapshot: Snapshot, path: str | Path, fmt: str | None = None
     path.write_text(dumps_inventory(snapshot, fmt), encoding="utf-8")
 
 
+def snapshot_from_document(document: Mapping[str, Any]) -> Snapshot:
+    """Build a Snapshot from a document this program wrote and checked before (a stored
+    inventory version): no schema or consistency check again."""
+    return _build(document)
+
+
 def _versions(components: tuple[Component, ...]) -> dict[str, str]:
     return {c.name: c.version for c in components}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -429,3 +430,51 @@ class VnfMember(models.Model):
             other = self.vnf.members.filter(role=MemberRole.ACTIVE).exclude(pk=self.pk).first()
             if other:
                 raise ValidationError({"role": f"{other.server.name} is already the active member."})
+
+
+class VersionKind(models.TextChoices):
+    IMPORT = "import", "Imported from a file"
+    REFRESH = "refresh", "Read from the cloud"
+    MIGRATION = "migration", "Made from the stored rows (upgrade of Escalator)"
+
+
+class InventoryVersion(models.Model):
+    """One immutable version of a cloud's inventory: every import and refresh adds one.
+
+    ``document`` is the whole inventory in the file format (format_version 1),
+    so a version reads back into the Snapshot it was made from; ``fingerprint``
+    is that Snapshot's content hash. Plans, simulations, pre-checks and
+    executions name the version they were made from; none is ever deleted
+    while anything refers to it (PROTECT).
+    """
+
+    cloud = models.ForeignKey(Cloud, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=VersionKind.choices)
+    source = models.CharField(max_length=500, blank=True,
+                              help_text="The file name, or the clouds.yaml entry read.")
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    fingerprint = models.CharField(max_length=64)
+    document = models.JSONField()
+    counts = models.JSONField(default=dict)
+    changes = models.JSONField(default=dict, help_text="The diff from the previous version.")
+
+    class Meta:
+        ordering = ["cloud", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cloud", "number"],
+                name="unique_inventory_version",
+                violation_error_message="This cloud already has a version of this number.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cloud.name} v{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number} ({self.get_kind_display().lower()}, {self.created:%Y-%m-%d %H:%M} UTC)"

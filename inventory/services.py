@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
+from domain import drift
 from domain.snapshot import (
     Component,
     GroupPolicy,
@@ -28,9 +32,11 @@ from inventory.file_reader import size_problem
 from inventory.files import (
     InventoryError,
     decode,
+    dump_inventory,
     load_inventory,
     parse_inventory,
     read_document,
+    snapshot_from_document,
 )
 from inventory.filtersets import HostFilterSet
 
@@ -59,14 +65,15 @@ def get_cloud(name: str | None = None) -> m.Cloud:
         raise CloudNotFound(f"No cloud named {name!r} (stored: {known}).") from exc
 
 
-def import_file(path, replace: bool = False) -> dict[str, int]:
+def import_file(path, replace: bool = False, user=None) -> dict[str, int]:
     """Check a whole inventory file, then store it atomically (or raise InventoryError)."""
     return replace_inventory(
-        load_inventory(path, max_bytes=settings.INVENTORY_MAX_BYTES), replace=replace
+        load_inventory(path, max_bytes=settings.INVENTORY_MAX_BYTES), replace=replace,
+        source=f"file {Path(path).name}", user=user,
     )
 
 
-def import_upload(upload, replace: bool = False) -> dict[str, int]:
+def import_upload(upload, replace: bool = False, user=None) -> dict[str, int]:
     """The same as import_file, for a file uploaded through a page or the API."""
     name = getattr(upload, "name", None) or "upload"
     limit = settings.INVENTORY_MAX_BYTES
@@ -78,35 +85,99 @@ def import_upload(upload, replace: bool = False) -> dict[str, int]:
     if len(data) > limit:
         raise InventoryError([size_problem(name, len(data), limit) or name])
     document = read_document(decode(data, name), name=name, max_bytes=limit)
-    return replace_inventory(parse_inventory(document), replace=replace)
+    return replace_inventory(parse_inventory(document), replace=replace,
+                             source=f"upload {name}", user=user)
 
 
-def replace_inventory(snapshot: Snapshot, replace: bool = True) -> dict[str, int]:
-    """Store a snapshot as its cloud's whole inventory, atomically.
+def replace_inventory(
+    snapshot: Snapshot, replace: bool = True, *, kind: str = "import", source: str = "",
+    user=None,
+) -> dict[str, int]:
+    """Store a snapshot as its cloud's current inventory, atomically, and record it as a version.
 
+    The cloud's row stays: its plans, simulations, pre-checks, approvals and
+    executions keep pointing at it, and at the versions they were made from.
     Without ``replace`` an existing cloud of the same name is an error, so an
     import never overwrites an inventory by accident.
     """
     with transaction.atomic():
-        existing = m.Cloud.objects.filter(name=snapshot.cloud).first()
-        if existing is not None:
+        cloud = m.Cloud.objects.select_for_update().filter(name=snapshot.cloud).first()
+        if cloud is not None:
             if not replace:
                 raise InventoryError(
                     [f"cloud.name: cloud {snapshot.cloud!r} is already stored; "
                      f"use --replace to overwrite its inventory"]
                 )
-            # Servers protect their host: delete them before the cascade reaches hosts.
-            m.Server.objects.filter(cloud=existing).delete()
-            existing.delete()
-        return _write(snapshot)
+            current_version(cloud)  # an inventory stored before versions existed keeps its own
+            _clear(cloud)
+            cloud.openstack_cloud = snapshot.openstack_cloud
+            cloud.target_release = snapshot.target.name
+            cloud.save()
+        else:
+            cloud = m.Cloud.objects.create(
+                name=snapshot.cloud,
+                openstack_cloud=snapshot.openstack_cloud,
+                target_release=snapshot.target.name,
+            )
+        counts = _write(snapshot, cloud)
+        version = record_version(cloud, snapshot, kind=kind, source=source, user=user)
+    return {**counts, "version": version.number}
 
 
-def _write(snapshot: Snapshot) -> dict[str, int]:
-    cloud = m.Cloud.objects.create(
-        name=snapshot.cloud,
-        openstack_cloud=snapshot.openstack_cloud,
-        target_release=snapshot.target.name,
+def _clear(cloud: m.Cloud) -> None:
+    """Delete the cloud's current rows (never the cloud, nor its versions and history)."""
+    # Servers protect their host: delete them before hosts.
+    m.VnfMember.objects.filter(vnf__cloud=cloud).delete()
+    m.Vnf.objects.filter(cloud=cloud).delete()
+    m.ServerGroup.objects.filter(cloud=cloud).delete()
+    m.Server.objects.filter(cloud=cloud).delete()
+    m.Host.objects.filter(cloud=cloud).delete()
+    m.Aggregate.objects.filter(cloud=cloud).delete()
+    m.ReleaseComponent.objects.filter(cloud=cloud).delete()
+    m.ControlPlaneComponent.objects.filter(cloud=cloud).delete()
+
+
+def record_version(cloud: m.Cloud, snapshot: Snapshot, *, kind: str, source: str = "",
+                   user=None) -> m.InventoryVersion:
+    """Add ``snapshot`` as the cloud's newest version, with what changed since the last one."""
+    previous = cloud.versions.order_by("-number").first()
+    changes = drift.diff(version_snapshot(previous), snapshot).to_dict() if previous else {}
+    return m.InventoryVersion.objects.create(
+        cloud=cloud,
+        number=(previous.number + 1) if previous else 1,
+        kind=kind,
+        source=source[:500],
+        created_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
+        fingerprint=snapshot.fingerprint(),
+        document=dump_inventory(snapshot),
+        counts={"hosts": len(snapshot.hosts), "servers": len(snapshot.servers),
+                "server_groups": len(snapshot.server_groups), "vnfs": len(snapshot.vnfs)},
+        changes=changes,
     )
+
+
+def current_version(cloud: m.Cloud) -> m.InventoryVersion:
+    """The cloud's newest version; an inventory stored before versions existed gets its first."""
+    version = cloud.versions.order_by("-number").first()
+    if version is None:
+        version = record_version(cloud, load_snapshot(cloud), kind=m.VersionKind.MIGRATION,
+                                 source="the stored inventory")
+    return version
+
+
+@lru_cache(maxsize=32)
+def _snapshot_of(version_id: int, fingerprint: str) -> Snapshot:
+    # Versions never change: the fingerprint in the key only guards against reuse of ids.
+    document = m.InventoryVersion.objects.values_list("document", flat=True).get(pk=version_id)
+    return snapshot_from_document(document)
+
+
+def version_snapshot(version: m.InventoryVersion) -> Snapshot:
+    """The Snapshot a version holds."""
+    return _snapshot_of(version.pk, version.fingerprint)
+
+
+def _write(snapshot: Snapshot, cloud: m.Cloud) -> dict[str, int]:
     m.ReleaseComponent.objects.bulk_create(
         m.ReleaseComponent(cloud=cloud, name=c.name, version=c.version)
         for c in snapshot.target.components
@@ -228,22 +299,26 @@ def _write(snapshot: Snapshot) -> dict[str, int]:
     }
 
 
-def load_snapshot(cloud: str | m.Cloud | None = None) -> Snapshot:
-    """Read a stored cloud into a Snapshot, with a fixed number of queries."""
-    row = cloud if isinstance(cloud, m.Cloud) else get_cloud(cloud)
+def load_snapshot(cloud: str | m.Cloud | None = None, models: Any = m) -> Snapshot:
+    """Read a stored cloud into a Snapshot, with a fixed number of queries.
+
+    ``models`` is this app's models module, or the historical models of a
+    data migration (which reads rows stored before versions existed).
+    """
+    row = cloud if isinstance(cloud, models.Cloud) else get_cloud(cloud)
     components: dict[int, list[Component]] = defaultdict(list)
-    for host_id, name, version in m.HostComponent.objects.filter(host__cloud=row).values_list(
+    for host_id, name, version in models.HostComponent.objects.filter(host__cloud=row).values_list(
         "host_id", "name", "version"
     ).order_by("host_id", "pk"):
         components[host_id].append(Component(name, version))
     aggregates: dict[int, list[str]] = defaultdict(list)
-    for host_id, name in m.Host.aggregates.through.objects.filter(
+    for host_id, name in models.Host.aggregates.through.objects.filter(
         host__cloud=row
     ).values_list("host_id", "aggregate__name").order_by("host_id", "pk"):
         aggregates[host_id].append(name)
     host_names: dict[int, str] = {}
     hosts = []
-    for h in m.Host.objects.filter(cloud=row).order_by("pk"):
+    for h in models.Host.objects.filter(cloud=row).order_by("pk"):
         host_names[h.pk] = h.name
         hosts.append(
             Host(
@@ -265,7 +340,7 @@ def load_snapshot(cloud: str | m.Cloud | None = None) -> Snapshot:
         )
     server_names: dict[int, str] = {}
     servers = []
-    for s in m.Server.objects.filter(cloud=row).order_by("pk"):
+    for s in models.Server.objects.filter(cloud=row).order_by("pk"):
         server_names[s.pk] = s.name
         servers.append(
             Server(
@@ -286,16 +361,16 @@ def load_snapshot(cloud: str | m.Cloud | None = None) -> Snapshot:
             )
         )
     members: dict[int, list[str]] = defaultdict(list)
-    for group_id, server_id in m.ServerGroup.members.through.objects.filter(
+    for group_id, server_id in models.ServerGroup.members.through.objects.filter(
         servergroup__cloud=row
     ).values_list("servergroup_id", "server_id").order_by("servergroup_id", "pk"):
         members[group_id].append(server_names[server_id])
     groups = tuple(
         ServerGroup(name=g.name, policy=GroupPolicy(g.policy), members=tuple(members[g.pk]))
-        for g in m.ServerGroup.objects.filter(cloud=row).order_by("pk")
+        for g in models.ServerGroup.objects.filter(cloud=row).order_by("pk")
     )
     vnf_members: dict[int, list[VnfMember]] = defaultdict(list)
-    for vnf_id, server_id, role in m.VnfMember.objects.filter(vnf__cloud=row).values_list(
+    for vnf_id, server_id, role in models.VnfMember.objects.filter(vnf__cloud=row).values_list(
         "vnf_id", "server_id", "role"
     ).order_by("vnf_id", "pk"):
         vnf_members[vnf_id].append(VnfMember(server_names[server_id], MemberRole(role)))
@@ -309,7 +384,7 @@ def load_snapshot(cloud: str | m.Cloud | None = None) -> Snapshot:
             switchover_s=v.switchover_s,
             outage_budget_s=v.outage_budget_s,
         )
-        for v in m.Vnf.objects.filter(cloud=row).order_by("pk")
+        for v in models.Vnf.objects.filter(cloud=row).order_by("pk")
     )
     return Snapshot(
         cloud=row.name,

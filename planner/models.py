@@ -11,16 +11,23 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from inventory.models import Cloud
+from inventory.models import Cloud, InventoryVersion
 from planner.choices import JobState, PlanState
 
 
 class Plan(models.Model):
     """An upgrade plan of one cloud, from draft to executed."""
 
-    cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="plans")
+    cloud = models.ForeignKey(Cloud, on_delete=models.PROTECT, related_name="plans")
+    inventory_version = models.ForeignKey(
+        InventoryVersion, on_delete=models.PROTECT, related_name="plans", null=True, blank=True,
+        help_text="The inventory version the plan was made from.",
+    )
     name = models.CharField(max_length=200)
     strategy = models.CharField(max_length=50)
+    # The plan's policy: the limits that bound it (waves, shares, allowed
+    # actions, budgets). Kept apart from the editable content; the validator
+    # reads it from here and the approval covers it.
     options = models.JSONField(default=dict, blank=True)
     target_release = models.CharField(max_length=255, blank=True)
     content = models.JSONField(help_text="The plan in the export format (waves and actions).")
@@ -39,6 +46,10 @@ class Plan(models.Model):
         blank=True,
     )
     approved_hash = models.CharField(max_length=64, blank=True)
+    approved_simulation = models.ForeignKey(
+        "Simulation", on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        help_text="The estimate the approver saw, pinned with the approval.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -58,6 +69,18 @@ class Plan(models.Model):
     @property
     def latest_simulation(self) -> Simulation | None:
         return self.simulations.filter(state=JobState.DONE).order_by("-finished").first()
+
+    @property
+    def headline_simulation(self) -> Simulation | None:
+        """The estimate to show: the one approved with the plan, else the latest baseline.
+
+        A what-if variant (simulation parameters changed) never becomes the headline.
+        """
+        if self.approved_simulation_id and self.approved_hash:
+            return self.approved_simulation
+        return self.simulations.filter(
+            state=JobState.DONE, content_hash=self.content_hash, params={}
+        ).order_by("-finished").first()
 
 
 class PlanEvent(models.Model):
@@ -85,6 +108,10 @@ class Simulation(models.Model):
     """A Monte Carlo simulation of a plan, run in the background."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="simulations")
+    inventory_version = models.ForeignKey(
+        InventoryVersion, on_delete=models.PROTECT, related_name="simulations", null=True,
+        blank=True,
+    )
     params = models.JSONField(default=dict, blank=True)
     runs = models.PositiveIntegerField(default=20)
     seed = models.IntegerField(default=0)
@@ -119,7 +146,11 @@ class Simulation(models.Model):
 class PrecheckRun(models.Model):
     """The pre-check of a cloud at one moment, item by item."""
 
-    cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="prechecks")
+    cloud = models.ForeignKey(Cloud, on_delete=models.PROTECT, related_name="prechecks")
+    inventory_version = models.ForeignKey(
+        InventoryVersion, on_delete=models.PROTECT, related_name="prechecks", null=True,
+        blank=True,
+    )
     at = models.DateTimeField(auto_now_add=True)
     run_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True

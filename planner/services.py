@@ -1,12 +1,17 @@
 """The plan workflow: create, simulate, submit, approve or reject, execute.
 
 Every state change is a compare-and-set on the plan's row and is written to
-its audit log in the same transaction. An approval is bound to the content
-hash: any change of content afterwards sends the plan back to draft.
+its audit log in the same transaction. A plan is made from one inventory
+version; its policy (the options that bound it) is stored apart from its
+editable content. An approval covers the content, the policy, the inventory
+version and the estimate the approver saw (``approval_hash``): changing any of
+them afterwards sends the plan back to draft, and nobody who shaped a plan
+may approve it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any
@@ -14,11 +19,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from domain import drift
 from escalator_site import roles
 from escalator_site.jobs import submit as submit_job
-from inventory import models as inventory_models
-from inventory.services import get_cloud, load_snapshot
-from planner.choices import PlanState
+from inventory.services import current_version, get_cloud, load_snapshot, version_snapshot
+from planner.choices import JobState, PlanState
 from planner.errors import NoPlanError
 from planner.export import plan_from_dict, plan_to_dict
 from planner.lowerbound import lower_bound
@@ -44,6 +49,51 @@ class NotAllowed(WorkflowError):
 def content_hash(content: dict[str, Any]) -> str:
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def approval_hash(plan: Plan, simulation_id: int | None) -> str:
+    """What an approval covers: content, policy, inventory version and the estimate seen."""
+    version = plan.inventory_version
+    return content_hash({
+        "content": plan.content_hash,
+        "policy": plan.options,
+        "inventory": version.fingerprint if version is not None else "",
+        "inventory_version": version.number if version is not None else 0,
+        "simulation": simulation_id,
+    })
+
+
+# Audit actions by which a user shapes a plan: such a user may not approve it.
+SHAPING_ACTIONS = ("requested", "created", "changed", "policy changed", "replanned")
+
+
+def shapers(plan: Plan) -> set[int]:
+    """Everyone who created or changed the plan's content or policy."""
+    ids = set(plan.events.filter(action__in=SHAPING_ACTIONS, actor__isnull=False)
+              .values_list("actor_id", flat=True))
+    return ids | {plan.author_id}
+
+
+def plan_snapshot(plan: Plan):
+    """The inventory the plan was made from (its version), as a Snapshot."""
+    if plan.inventory_version_id is None:
+        return load_snapshot(plan.cloud)
+    return version_snapshot(plan.inventory_version)
+
+
+def pure_plan(plan: Plan):
+    """The plan as the cores read it: its content, bounded by its stored policy."""
+    return dataclasses.replace(plan_from_dict(plan.content), options=dict(plan.options))
+
+
+def plan_drift(plan: Plan) -> list[str]:
+    """Why the plan no longer fits the cloud's current inventory (empty: it does)."""
+    if plan.inventory_version_id is None or not plan.content:
+        return []
+    current = current_version(plan.cloud)
+    if current.pk == plan.inventory_version_id or current.fingerprint == plan.inventory_version.fingerprint:
+        return []
+    return drift.plan_drift(pure_plan(plan), plan_snapshot(plan), version_snapshot(current))
 
 
 def _audit(plan: Plan, user, action: str, old: str, new: str, comment: str = "") -> PlanEvent:
@@ -103,6 +153,7 @@ def create_plan(user, strategy: str, options: dict[str, Any] | None = None,
     with transaction.atomic():
         plan = Plan.objects.create(
             cloud=cloud_row,
+            inventory_version=current_version(cloud_row),
             name=name or f"{strategy} {timezone.now():%Y-%m-%d %H:%M}",
             strategy=strategy,
             options=plan_options.to_dict(),
@@ -125,10 +176,10 @@ def create_plan(user, strategy: str, options: dict[str, Any] | None = None,
 
 def compute_plan(plan_id: int) -> None:
     """Plan a ``planning`` row: a draft with its content, or failed with the reason."""
-    plan = Plan.objects.select_related("cloud", "author").get(pk=plan_id)
+    plan = Plan.objects.select_related("cloud", "author", "inventory_version").get(pk=plan_id)
     if plan.state != PlanState.PLANNING:
         return
-    snapshot = load_snapshot(plan.cloud)
+    snapshot = plan_snapshot(plan)
     options = PlanOptions.from_dict(plan.options)
     try:
         pure = make_plan(plan.strategy, snapshot, options)
@@ -157,37 +208,107 @@ def _finish_planning(plan: Plan, state: str, content: dict, validation: dict,
 
 
 def change_content(plan: Plan, user, content: dict[str, Any], comment: str = "") -> Plan:
-    """Replace a plan's waves and actions; revalidate; any approval is void (back to draft)."""
+    """Replace a plan's waves and actions; revalidate; any approval is void (back to draft).
+
+    The content cannot carry other options than the plan's policy: those are
+    changed with ``change_policy``, which the approver sees.
+    """
     _require(roles.can_plan(user), "change plans")
     _check_changeable(plan)
-    snapshot = load_snapshot(plan.cloud)
+    content = dict(content)
+    given = content.get("options")
+    if given is not None and _canonical(given) != _canonical(plan.options):
+        raise WorkflowError(
+            "Plan content: options are the plan's policy and cannot change with its content; "
+            "change them through the policy (PUT /api/plans/<id>/policy/)."
+        )
+    content["options"] = dict(plan.options)
     try:
-        pure = plan_from_dict(content)
+        pure = dataclasses.replace(plan_from_dict(content), options=dict(plan.options))
     except (ValueError, KeyError, TypeError) as exc:
         raise WorkflowError(f"Plan content: {exc}") from exc
     new_hash = content_hash(content)
     if new_hash == plan.content_hash:
         return plan
-    report = validate(snapshot, pure)
+    report = validate(plan_snapshot(plan), pure)
+    note = comment or "content changed"
+    return _reshape(plan, user, "changed", note, content=content, content_hash=new_hash,
+                    validation=report.to_dict())
+
+
+def change_policy(plan: Plan, user, options: dict[str, Any], comment: str = "") -> Plan:
+    """Change the options that bound the plan: revalidated under them, back to draft."""
+    _require(roles.can_plan(user), "change plans")
+    _check_changeable(plan)
+    try:
+        policy = PlanOptions.from_dict(options).to_dict()
+    except (ValueError, TypeError) as exc:
+        raise WorkflowError(f"Policy: {exc}") from exc
+    if _canonical(policy) == _canonical(plan.options):
+        return plan
+    changed = sorted(k for k in policy.keys() | plan.options.keys()
+                     if plan.options.get(k) != policy.get(k))
+    content = {**plan.content, "options": policy} if plan.content else plan.content
+    pure = dataclasses.replace(plan_from_dict(content), options=policy) if content else None
+    report = validate(plan_snapshot(plan), pure).to_dict() if pure is not None else plan.validation
+    note = comment or "policy changed: " + ", ".join(
+        f"{k} {plan.options.get(k)!r} -> {policy.get(k)!r}" for k in changed)
+    return _reshape(plan, user, "policy changed", note, options=policy, content=content,
+                    content_hash=content_hash(content) if content else "", validation=report)
+
+
+def _reshape(plan: Plan, user, action: str, note: str, **changes: Any) -> Plan:
+    """Store a change of content or policy by compare-and-set: never on a plan that moved on."""
     with transaction.atomic():
         old = plan.state
-        updated = Plan.objects.filter(pk=plan.pk, content_hash=plan.content_hash).update(
-            content=content, content_hash=new_hash, validation=report.to_dict(),
-            state=PlanState.DRAFT, approved_by=None, approved_hash="", updated=timezone.now(),
-        )
+        updated = Plan.objects.filter(
+            pk=plan.pk, content_hash=plan.content_hash, state=old, state__in=_CHANGEABLE
+        ).update(state=PlanState.DRAFT, approved_by=None, approved_hash="",
+                 approved_simulation=None, updated=timezone.now(), **changes)
         if updated != 1:
-            raise WorkflowError("The plan changed meanwhile; reload it and try again.")
+            raise WorkflowError("The plan changed meanwhile (or started); reload it and try again.")
         plan.refresh_from_db()
-        note = comment or "content changed"
         if old == PlanState.APPROVED:
             note += "; approval withdrawn"
-        _audit(plan, user, "changed", old, PlanState.DRAFT, note)
+        _audit(plan, user, action, old, PlanState.DRAFT, note)
+    return plan
+
+
+def _canonical(options: Any) -> str:
+    try:
+        return json.dumps(PlanOptions.from_dict(options).to_dict(), sort_keys=True)
+    except (ValueError, TypeError, AttributeError):
+        return json.dumps(options, sort_keys=True, default=str)
+
+
+_CHANGEABLE = (PlanState.DRAFT, PlanState.SIMULATED, PlanState.SUBMITTED, PlanState.APPROVED,
+               PlanState.REJECTED)
+
+
+def replan(plan: Plan, user, comment: str = "") -> Plan:
+    """Plan again against the cloud's current inventory version: its remaining hosts only
+    (hosts already at the target are not planned), same strategy and policy; back to draft."""
+    _require(roles.can_plan(user), "change plans")
+    if plan.state not in (*_CHANGEABLE, PlanState.FAILED):
+        raise WorkflowError(f"A plan that is {plan.state} cannot be re-planned; create a new one.")
+    version = current_version(plan.cloud)
+    with transaction.atomic():
+        old = plan.state
+        updated = Plan.objects.filter(pk=plan.pk, state=old, content_hash=plan.content_hash).update(
+            state=PlanState.PLANNING, inventory_version=version, approved_by=None,
+            approved_hash="", approved_simulation=None, updated=timezone.now())
+        if updated != 1:
+            raise WorkflowError("The plan changed meanwhile (or started); reload it and try again.")
+        plan.refresh_from_db()
+        _audit(plan, user, "replanned", old, PlanState.PLANNING,
+               comment or f"against inventory {version.label}")
+    compute_plan(plan.pk)
+    plan.refresh_from_db()
     return plan
 
 
 def _check_changeable(plan: Plan) -> None:
-    if plan.state not in (PlanState.DRAFT, PlanState.SIMULATED, PlanState.SUBMITTED,
-                          PlanState.APPROVED, PlanState.REJECTED):
+    if plan.state not in _CHANGEABLE:
         raise WorkflowError(f"A plan that is {plan.state} cannot change.")
 
 
@@ -233,7 +354,15 @@ def request_simulation(plan: Plan, user, runs: int = 20, seed: int = 0,
         raise WorkflowError(f"Simulation parameters: {exc}") from exc
     simulation = Simulation.objects.create(
         plan=plan, runs=runs, seed=seed, params=params or {}, content_hash=plan.content_hash,
-        requested_by=user,
+        requested_by=user, inventory_version_id=plan.inventory_version_id,
+    )
+    what = "what-if variant " + ", ".join(f"{k}={v}" for k, v in sorted((params or {}).items())) \
+        if params else "baseline"
+    PlanEvent.objects.create(
+        plan=plan, actor=user if user and user.is_authenticated else None,
+        action="simulation requested", from_state=plan.state, to_state=plan.state,
+        comment=f"simulation {simulation.pk}: {what}, {runs} runs, seed {seed}",
+        content_hash=plan.content_hash,
     )
     if start:
         transaction.on_commit(lambda: submit_job(SIMULATE_TASK, simulation.pk))
@@ -248,30 +377,62 @@ def submit_plan(plan: Plan, user, comment: str = "") -> Plan:
                        comment)
 
 
-def approve_plan(plan: Plan, user, comment: str = "") -> Plan:
+def approve_plan(plan: Plan, user, comment: str = "", simulation: int | None = None) -> Plan:
+    """Approve what the approver saw: content, policy, inventory version and one estimate.
+
+    ``simulation`` is the estimate shown to the approver (default: the latest
+    baseline simulation of this content); it is pinned with the approval.
+    """
     _require(roles.can_approve(user), "approve plans")
-    if plan.author_id == user.pk:
-        raise NotAllowed("The author of a plan cannot approve it: another approver must.")
+    if user.pk in shapers(plan):
+        raise NotAllowed("You created or changed this plan: another approver must approve it.")
+    estimate = _estimate_for(plan, simulation)
+    reasons = plan_drift(plan)
+    if reasons:
+        raise WorkflowError("The plan is out of date with the cloud (" + "; ".join(reasons[:5])
+                            + "): re-plan it first.")
     return _transition(plan, user, "approved", {PlanState.SUBMITTED}, PlanState.APPROVED,
-                       comment, approved_by=user, approved_hash=plan.content_hash)
+                       comment or f"estimate: simulation {estimate.pk}", approved_by=user,
+                       approved_hash=approval_hash(plan, estimate.pk),
+                       approved_simulation=estimate)
+
+
+def _estimate_for(plan: Plan, simulation: int | None) -> Simulation:
+    done = plan.simulations.filter(state=JobState.DONE, content_hash=plan.content_hash)
+    if simulation is not None:
+        chosen = done.filter(pk=simulation).first()
+        if chosen is None:
+            raise WorkflowError(f"Simulation {simulation} is not a finished simulation of this "
+                                "plan's current content.")
+        return chosen
+    chosen = done.filter(params={}).order_by("-finished").first() or done.order_by("-finished").first()
+    if chosen is None:
+        raise WorkflowError("Simulate the plan before approving it: the approval pins an estimate.")
+    return chosen
 
 
 def reject_plan(plan: Plan, user, comment: str) -> Plan:
     _require(roles.can_approve(user), "reject plans")
     if not comment.strip():
         raise WorkflowError("Say why the plan is rejected (a comment is required).")
-    if plan.author_id == user.pk:
-        raise NotAllowed("The author of a plan cannot review it: another approver must.")
+    if user.pk in shapers(plan):
+        raise NotAllowed("You created or changed this plan: another approver must review it.")
     return _transition(plan, user, "rejected", {PlanState.SUBMITTED}, PlanState.REJECTED, comment)
 
 
 def is_approved_as_is(plan: Plan) -> bool:
-    return plan.state == PlanState.APPROVED and plan.approved_hash == plan.content_hash
+    return (plan.state in (PlanState.APPROVED, PlanState.EXECUTING)
+            and bool(plan.approved_hash)
+            and plan.approved_hash == approval_hash(plan, plan.approved_simulation_id))
 
 
 def mark_executing(plan: Plan, user) -> Plan:
-    if not is_approved_as_is(plan):
+    if plan.state != PlanState.APPROVED or not is_approved_as_is(plan):
         raise WorkflowError("Only an approved plan, unchanged since its approval, can run.")
+    reasons = plan_drift(plan)
+    if reasons:
+        raise WorkflowError("The plan is out of date with the cloud (" + "; ".join(reasons[:5])
+                            + "): re-plan it and have it approved again.")
     return _transition(plan, user, "execution started", {PlanState.APPROVED}, PlanState.EXECUTING)
 
 
@@ -289,9 +450,6 @@ def mark_aborted(plan: Plan, user, comment: str = "") -> Plan:
                        PlanState.APPROVED, comment)
 
 
-def pure_plan(plan: Plan):
-    return plan_from_dict(plan.content)
-
 
 
 def run_precheck(user, cloud: str | None = None):
@@ -300,10 +458,13 @@ def run_precheck(user, cloud: str | None = None):
     from planner.precheck import PrecheckResult
     from planner.precheck import run_precheck as check
 
-    snapshot = load_snapshot(cloud)
+    cloud_row = get_cloud(cloud)
+    version = current_version(cloud_row)
+    snapshot = version_snapshot(version)
     result = PrecheckResult(tuple(check(snapshot)))
     return PrecheckRun.objects.create(
-        cloud=inventory_models.Cloud.objects.get(name=snapshot.cloud),
+        cloud=cloud_row,
+        inventory_version=version,
         run_by=user if user and user.is_authenticated else None,
         ok=result.ok,
         counts=result.counts(),

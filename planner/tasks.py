@@ -11,11 +11,9 @@ from django.utils import timezone
 
 from escalator_site.jobs import background
 from escalator_site.progress import publish
-from inventory.services import load_snapshot
 from planner.choices import JobState, PlanState
-from planner.export import plan_from_dict
 from planner.models import Plan, PlanEvent, Simulation
-from planner.services import PLAN_TASK, SIMULATE_TASK, compute_plan
+from planner.services import PLAN_TASK, SIMULATE_TASK, compute_plan, plan_snapshot, pure_plan
 from simulator.engine import simulate
 from simulator.montecarlo import monte_carlo
 from simulator.params import SimParams
@@ -72,8 +70,8 @@ def run_simulation(simulation_id: int, on_progress=None) -> None:
         plan_row = simulation.plan
         if plan_row.content_hash != simulation.content_hash:
             raise RuntimeError("the plan changed after this simulation was requested")
-        snapshot = load_snapshot(plan_row.cloud)
-        plan = plan_from_dict(plan_row.content)
+        snapshot = plan_snapshot(plan_row)
+        plan = pure_plan(plan_row)
         params = SimParams.from_dict(simulation.params)
         last = [0.0]
 

@@ -67,14 +67,21 @@ class ExecutionKit:
     def approved(self, pure: PurePlan | None = None, *, state: str = "approved") -> Plan:
         from inventory.models import Cloud
 
+        from inventory.services import current_version
+        from planner.services import approval_hash
+
         pure = pure or rolling_plan()
         content = plan_to_dict(pure, small_cloud())
-        digest = content_hash(content)
-        return Plan.objects.create(
-            cloud=Cloud.objects.get(name="sandbox"), name="rolling", strategy=pure.strategy,
-            target_release=pure.target_release, content=content, content_hash=digest,
-            state=state, author=self.author, approved_by=self.approver,
-            approved_hash=digest if state == "approved" else "")
+        cloud = Cloud.objects.get(name="sandbox")
+        plan = Plan.objects.create(
+            cloud=cloud, inventory_version=current_version(cloud), name="rolling",
+            strategy=pure.strategy, options=dict(content.get("options") or {}),
+            target_release=pure.target_release, content=content, content_hash=content_hash(content),
+            state=state, author=self.author, approved_by=self.approver)
+        if state == "approved":
+            plan.approved_hash = approval_hash(plan, None)
+            plan.save(update_fields=["approved_hash"])
+        return plan
 
 
 def migrations_since(cloud, baseline: int) -> list[MigrationInfo]:

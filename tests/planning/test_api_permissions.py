@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from planner import services
 from planner.models import Plan
+from planner.tasks import run_simulation
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +18,9 @@ ROLES = ["anonymous", "viewer", "planner", "approver", "admin"]
 def plan_in(lab_cloud, role_users):
     def make(state: str) -> Plan:
         plan = services.create_plan(role_users["planner2"], "serial")
+        # A real estimate: an approval pins the simulation the approver saw.
+        simulation = services.request_simulation(plan, role_users["planner2"], runs=2, start=False)
+        run_simulation(simulation.pk)
         Plan.objects.filter(pk=plan.pk).update(state=state)
         plan.refresh_from_db()
         return plan
@@ -83,7 +87,8 @@ def test_everyone_signed_in_reads_plans_and_exports(lab_cloud, role_users, plan_
     client = _client(role_users, "viewer")
     assert client.get("/api/plans/").json()["count"] == 1
     events = client.get(f"/api/plans/{plan.pk}/").json()["events"]
-    assert [e["action"] for e in events] == ["requested", "created"]
+    assert [e["action"] for e in events] == ["requested", "created", "simulation requested",
+                                             "simulated"]
     csv = client.get(f"/api/plans/{plan.pk}/export/?as=csv")
     assert csv.status_code == 200
     assert csv.content.decode().splitlines()[0] == "wave,host,order,server,action,source,target"

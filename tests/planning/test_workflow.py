@@ -51,18 +51,21 @@ def test_story_from_draft_to_approved(lab_cloud, role_users, inline_tasks,
 
     planner.groups.add(Group.objects.get(name="approver"))
     del planner._escalator_roles
-    with pytest.raises(services.NotAllowed, match="author of a plan cannot approve"):
+    with pytest.raises(services.NotAllowed, match="created or changed this plan"):
         services.approve_plan(plan, planner)
     plan.refresh_from_db()
     assert plan.state == PlanState.SUBMITTED
     services.approve_plan(plan, approver, "looks safe")
     plan.refresh_from_db()
     assert plan.state == PlanState.APPROVED
-    assert plan.approved_hash == plan.content_hash
+    # The approval covers the content, the policy, the inventory version and the estimate.
+    assert plan.approved_simulation == simulation
+    assert plan.approved_hash == services.approval_hash(plan, simulation.pk)
     assert services.is_approved_as_is(plan)
     assert [(e.action, e.actor.username if e.actor else None, e.to_state) for e in plan.events.all()] == [
         ("requested", "planner-1", "planning"),
         ("created", "planner-1", "draft"),
+        ("simulation requested", "planner-1", "draft"),
         ("simulated", "planner-1", "simulated"),
         ("submitted", "planner-1", "submitted"),
         ("approved", "approver-1", "approved"),
