@@ -210,6 +210,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "escalator_site.openapi.add_error_responses",  # 400/401/403/404/409/413
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PlanStateEnum": "planner.choices.PlanState",
         "JobStateEnum": "planner.choices.JobState",

@@ -16,3 +16,8 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+handler400 = "escalator_site.error_views.bad_request"
+handler403 = "escalator_site.error_views.permission_denied"
+handler404 = "escalator_site.error_views.page_not_found"
+handler500 = "escalator_site.error_views.server_error"

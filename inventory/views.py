@@ -138,7 +138,7 @@ def import_inventory(request):
                 return redirect("inventory:host-list")
     else:
         form = ImportForm()
-    status = 400 if problems else 200
+    status = 400 if problems or form.errors else 200
     return render(
         request, "inventory/import.html", {"form": form, "problems": problems}, status=status
     )

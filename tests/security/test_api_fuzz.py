@@ -27,6 +27,7 @@ from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from escalator_site.roles import Role
@@ -34,7 +35,7 @@ from inventory import models as m
 from planner import services
 
 EXAMPLES = int(os.environ.get("ESCALATOR_FUZZ_EXAMPLES", "12"))
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, status_code_conformance]
 ROLES = [Role.VIEWER, Role.PLANNER, Role.APPROVER, Role.ADMIN]
 
 

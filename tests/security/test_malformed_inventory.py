@@ -106,8 +106,6 @@ def test_the_upload_page_refuses(case_id, lab_cloud, admin_client):
         "/inventory/import/", body, content_type=f"multipart/form-data; boundary={BOUNDARY}"))
     assert response.status_code in (400, 413), (case.id, response.status_code)
     message = html.unescape(response.content.decode())
-    if response.status_code == 400:
-        assert "nothing was imported" in message.lower() or "problem" in message.lower()
     _assert_refused_in_bounds(case, message, elapsed, peak, before)
 
 
