@@ -17,6 +17,7 @@ import time
 import tracemalloc
 
 import pytest
+import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -132,3 +133,18 @@ def test_a_file_just_under_the_limit_is_read_and_its_problem_named(lab_cloud, se
     with pytest.raises(CommandError):
         call_command("import_inventory", str(path), "--replace", "--json", stdout=out)
     assert "not valid JSON at line 1, column" in json.loads(out.getvalue())["problems"][0]
+
+
+def test_what_real_files_hold_is_still_accepted(cloud_doc):
+    # The screen is strict about NUL and surrogates, not about real text.
+    from inventory.files import parse_inventory, read_document
+
+    cloud_doc["hosts"][3].update(service_status="disabled",
+                                 disabled_reason="RMA\tticket 42\nsee the wiki")
+    cloud_doc["servers"][0]["flavor"] = "m1.large-ÄÖ-日本-😀"
+    cloud_doc["hosts"][0]["ram_mib"] = 2**40  # the largest allowed
+    cloud_doc["hosts"][1]["cpu_allocation_ratio"] = 0.25
+    for text in (json.dumps(cloud_doc), yaml.safe_dump(cloud_doc, allow_unicode=True)):
+        snapshot = parse_inventory(read_document(text))
+        assert snapshot.hosts[3].disabled_reason == "RMA\tticket 42\nsee the wiki"
+        assert snapshot.servers[0].flavor == "m1.large-ÄÖ-日本-😀"
