@@ -1,105 +1,376 @@
-"""The lower bound of an upgrade's duration, as DESIGN.md defines it.
+"""The lower bound of an upgrade's duration under the operator's limits, term by term.
 
-The largest of: all bytes that must move / the aggregate migration
-bandwidth; the longest single host's drain plus upgrade; the sum of host
-slot times / the number of hosts that may be out at once. It depends on the
-inventory and the operator's limits, not on a plan, so every strategy's plan
-is judged against the same figure. Each host's drain is taken at its
-cheapest: parked through its VNF's HA where that is allowed and quicker.
+It depends on the inventory and the limits, not on a plan, so every
+strategy's plan is judged against the same figure. Each term is a duration
+no valid plan can beat:
+
+- ``transfer_s``: the bytes that must move (each server at its cheapest way
+  off its host) over the aggregate migration bandwidth: a flow crosses two
+  NICs, so half the sum of the NICs, or ``concurrent_migrations`` fastest;
+- ``longest_host_s``: the longest single host: its servers leave one after
+  another (Nova's one outgoing live migration per host), then its fixed
+  steps (upgrade, reboot, verify);
+- ``waves_s``: the waves the limits force, the longest host's slot plus the
+  shortest fixed steps for each further wave. Waves are forced by
+  ``hosts_per_wave``, the zone and aggregate shares, each VNF's
+  ``max_impacted`` (every running member on a host to upgrade is down in
+  that host's wave, at most ``max_impacted`` per wave; an active and its
+  standby never in one wave) and the spare room (the servers that must
+  leave the hosts of one wave need room outside it in their zone: the zone's
+  free room holds at most that much per wave). Anti-affinity forces waves
+  only through the VNFs whose members it holds: the validator lets two
+  hosts of one group go together;
+- ``slots_s``: all hosts' slots over the most hosts that may be out at once.
+
+``value`` is the largest, with the means of the durations: no plan's
+expected duration is below it. ``floor_s`` is the same bound with every
+duration at its least possible draw (a log-normal law's is 0): no simulated
+run of any valid plan is below it. ``moved_twice_min`` is a lower bound on
+the servers any plan moves twice: the first wave of a zone without an
+upgraded host sends what must move to hosts that are upgraded later.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import asdict, dataclass
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from domain.plan import ActionKind
-from domain.snapshot import HaModel, Server, Snapshot
-from planner.capacity import parkable
-from planner.estimate import slot_s
+from domain.snapshot import HaModel, MemberRole, Server, Snapshot
+from domain.versions import needs_upgrade
+from planner.capacity import capacity, demand, parkable
 from planner.options import PlanOptions
-from planner.strategies.engine import hosts_to_upgrade
 from planner.timing import (
     Timings,
     default_timings,
-    estimate_cold_migration,
     estimate_live_migration,
+    timings_from,
 )
+from simulator.params import SimParams
+
+TERMS = ("transfer_s", "longest_host_s", "waves_s", "slots_s")
+TERM_LABELS = {
+    "transfer_s": "bytes to move / aggregate migration bandwidth",
+    "longest_host_s": "the longest single host (its migrations one at a time, then its fixed steps)",
+    "waves_s": "forced waves x shortest fixed steps",
+    "slots_s": "all host slots / hosts out at once",
+}
 
 
 @dataclass(frozen=True)
 class LowerBound:
-    """Seconds; ``value`` is the largest of the three terms."""
+    """Seconds; ``value`` is the largest term (with mean durations), ``floor_s`` the same with least ones."""
 
     transfer_s: float
     longest_host_s: float
     slots_s: float
     hosts_at_once: int
     must_move_mib: float
+    waves_s: float = 0.0
+    forced_waves: int = 0
+    # What forces that many waves, in the operator's words.
+    forced_by: str = ""
+    longest_host: str = ""
+    floor_s: float = 0.0
+    moved_twice_min: int = 0
 
     @property
     def value(self) -> float:
-        return max(self.transfer_s, self.longest_host_s, self.slots_s)
+        return max(self.transfer_s, self.longest_host_s, self.slots_s, self.waves_s)
 
-    def to_dict(self) -> dict[str, float]:
-        return {**asdict(self), "value": self.value}
+    @property
+    def binding(self) -> str:
+        """The term that sets the bound."""
+        return max(TERMS, key=lambda name: (getattr(self, name), -TERMS.index(name)))
+
+    def terms(self) -> list[dict[str, Any]]:
+        """Each term with its seconds and what it counts; the binding one first."""
+        why = {
+            "transfer_s": f"{self.must_move_mib / 1024:,.0f} GiB must move",
+            "longest_host_s": self.longest_host,
+            "waves_s": f"{self.forced_waves} waves: {self.forced_by}",
+            "slots_s": f"{self.hosts_at_once} hosts at once",
+        }
+        rows = [
+            {"term": name, "label": TERM_LABELS[name], "seconds": getattr(self, name),
+             "why": why[name], "binding": name == self.binding}
+            for name in TERMS
+        ]
+        return sorted(rows, key=lambda row: (not row["binding"], TERMS.index(row["term"])))
+
+    def describe(self) -> str:
+        return "; ".join(
+            f"{row['term'].removesuffix('_s').replace('_', ' ')} {row['seconds']:,.0f} s"
+            f"{' (binds)' if row['binding'] else ''}"
+            for row in self.terms()
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "value": self.value, "binding": self.binding, "terms": self.terms()}
 
 
-def _cheapest(
-    snapshot: Snapshot, server: Server, options: PlanOptions, timings: Timings
-) -> tuple[ActionKind, float, float]:
-    """(action, seconds, MiB moved) of the quickest allowed way to clear one server."""
-    host = snapshot.host_by_name[server.host]
+def _least(dist: Any) -> float | None:
+    """The least value a duration distribution can draw (None: not a distribution)."""
+    if isinstance(dist, bool) or isinstance(dist, int | float):
+        return None
+    if hasattr(dist, "value"):
+        return float(dist.value)
+    if hasattr(dist, "low"):
+        return float(dist.low)
+    if hasattr(dist, "median"):
+        return 0.0  # a log-normal law has no floor above 0
+    return None
+
+
+def floor_timings(params: Any) -> Timings:
+    """Timings with every drawn duration at its least: what no run can undercut."""
+    base = timings_from(params)
+    values: dict[str, float] = {}
+    for f in fields(Timings):
+        least = _least(getattr(params, f.name, None))
+        if least is not None:
+            values[f.name] = least
+    return replace(base, **values)
+
+
+def _choices(
+    snapshot: Snapshot, server: Server, options: PlanOptions, timings: Timings, nic: float,
+    switchover_scale: float = 1.0, block_migration: bool = False,
+) -> dict[ActionKind, tuple[float, float]]:
+    """Each allowed way to clear one server: (seconds it holds the host's drain, MiB it moves)."""
     if server.status == "SHUTOFF" and options.allows(ActionKind.STAY):
-        return ActionKind.STAY, 0.0, 0.0
-    choices: list[tuple[float, float, ActionKind]] = []
+        return {ActionKind.STAY: (0.0, 0.0)}
+    choices: dict[ActionKind, tuple[float, float]] = {}
     if parkable(snapshot, server, options):
         vnf = snapshot.vnf_of_server[server.name]
         if vnf.ha_model != HaModel.NONE:
-            seconds = vnf.switchover_s if vnf.switchover_s > 0 else timings.switchover_s
-            choices.append((seconds, 0.0, ActionKind.SWITCHOVER))
+            seconds = vnf.switchover_s * switchover_scale if vnf.switchover_s > 0 else timings.switchover_s
+            choices[ActionKind.SWITCHOVER] = (seconds, 0.0)
     if server.live_migratable and options.allows(ActionKind.LIVE_MIGRATE):
-        est = estimate_live_migration(server, host.nic_bandwidth_mibps, timings)
-        choices.append((est.duration_s, est.sent_mib, ActionKind.LIVE_MIGRATE))
+        est = estimate_live_migration(server, nic, timings)
+        # Alone on its source's NIC it sends the least it can: a slower,
+        # shared link only lengthens the rounds and what is dirtied in them.
+        choices[ActionKind.LIVE_MIGRATE] = (est.duration_s, est.sent_mib)
     if options.allows(ActionKind.COLD_MIGRATE):
-        cold = estimate_cold_migration(server, timings)
-        choices.append((cold, server.disk_gib * 1024.0, ActionKind.COLD_MIGRATE))
+        # As the simulator copies it: the RAM image (and the disk with block
+        # migration) at the cold-copy rate at most, after the overhead.
+        size = server.ram_mib + (server.disk_gib * 1024.0 if block_migration else 0.0)
+        choices[ActionKind.COLD_MIGRATE] = (
+            timings.cold_migration_overhead_s + size / timings.cold_bandwidth_mibps, size
+        )
     if options.allows(ActionKind.STOP_START):
-        choices.append((timings.stop_s, 0.0, ActionKind.STOP_START))
-    if not choices:
-        return ActionKind.STAY, 0.0, 0.0
-    seconds, mib, kind = min(choices)
-    return kind, seconds, mib
+        choices[ActionKind.STOP_START] = (timings.stop_s, 0.0)
+    return choices
+
+
+def _host_slot(choices: list[dict[ActionKind, tuple[float, float]]], timings: Timings) -> float:
+    """The least slot a host can take, whatever the plan picks for each of its servers.
+
+    Switchovers run together before the moves; the moves go one at a time
+    (Nova's one outgoing live migration) while stopped servers shut down;
+    parked and stopped servers start again once the host is back. Only what
+    every choice shares is counted: a server that can only be parked, one
+    that can only move.
+    """
+    switch_only = [c[ActionKind.SWITCHOVER][0] for c in choices if set(c) == {ActionKind.SWITCHOVER}]
+    stop_only = [c[ActionKind.STOP_START][0] for c in choices if set(c) == {ActionKind.STOP_START}]
+    move_only = [
+        min(seconds for seconds, _ in c.values()) for c in choices if c and set(c) <= MOVES
+    ]
+    quickest = max((min(seconds for seconds, _ in c.values()) for c in choices if c), default=0.0)
+    drain = max(quickest, max(switch_only, default=0.0) + max(sum(move_only), max(stop_only, default=0.0)))
+    parks = any(c and not (set(c) & (MOVES | {ActionKind.STAY})) for c in choices)
+    return drain + timings.host_fixed_s + (timings.start_s if parks else 0.0)
+
+
+MOVES = frozenset({ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE})
+
+
+@dataclass(frozen=True)
+class _Forced:
+    waves: int
+    why: str
+
+
+def _share_limit(share: float, size: int) -> int:
+    return max(1, int(share * size))
+
+
+def forced_waves(snapshot: Snapshot, options: PlanOptions, names: list[str]) -> _Forced:
+    """The fewest waves any valid plan needs, and the limit that forces them."""
+    hosts = snapshot.host_by_name
+    candidates: list[tuple[int, str]] = []
+    n = len(names)
+    if not n:
+        return _Forced(0, "nothing to upgrade")
+    candidates.append((math.ceil(n / options.hosts_per_wave),
+                       f"hosts_per_wave {options.hosts_per_wave} over {n} hosts"))
+    todo = set(names)
+    for label, share, keys_of in (
+        ("zone", options.az_share, lambda h: (h.az,)),
+        ("aggregate", options.aggregate_share, lambda h: h.aggregates),
+    ):
+        size = Counter(k for h in snapshot.hosts for k in keys_of(h))
+        out = Counter(k for name in names for k in keys_of(hosts[name]))
+        for key, count in sorted(out.items()):
+            limit = _share_limit(share, size[key])
+            candidates.append((math.ceil(count / limit),
+                               f"{label} {key}: {count} hosts, {limit} at once"))
+    for vnf in snapshot.vnfs:
+        down = [
+            m for m in vnf.members
+            if (s := snapshot.server_by_name.get(m.server)) is not None
+            and s.status != "SHUTOFF" and s.host in todo
+        ]
+        if not down or vnf.max_impacted < 1:
+            continue
+        waves = math.ceil(len(down) / vnf.max_impacted)
+        roles = {m.role for m in down}
+        if vnf.ha_model == HaModel.ACTIVE_STANDBY and {MemberRole.ACTIVE, MemberRole.STANDBY} <= roles:
+            waves = max(waves, 2)
+        candidates.append((waves, f"VNF {vnf.name}: {len(down)} members, max_impacted {vnf.max_impacted}"))
+    candidates.extend(_room_waves(snapshot, options, names))
+    return _Forced(*max(candidates, key=lambda c: (c[0], c[1])))
+
+
+def _room_waves(snapshot: Snapshot, options: PlanOptions, names: list[str]) -> Iterable[tuple[int, str]]:
+    """Waves forced by spare room: one wave's must-move servers fit in its zone's free room.
+
+    The zone's free room (capacity less use, summed) is conserved by moves
+    inside the zone; the room outside a wave is at most all of it.
+    """
+    zone_of = {h.name: (h.az if options.keep_az else "cloud") for h in snapshot.hosts}
+    used: dict[str, list[float]] = {h.name: [0.0, 0.0, 0.0] for h in snapshot.hosts}
+    must: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    todo = set(names)
+    for s in snapshot.servers:
+        if s.host not in used:
+            continue
+        wants = demand(s)
+        for i in range(3):
+            used[s.host][i] += wants[i]
+        if s.host in todo and not parkable(snapshot, s, options) and not options.allows(ActionKind.STOP_START):
+            for i in range(3):
+                must[zone_of[s.host]][i] += wants[i]
+    free: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for h in snapshot.hosts:
+        room = capacity(h)
+        for i in range(3):
+            # An overfull host's excess can only shrink: count it twice, to be safe.
+            free[zone_of[h.name]][i] += room[i] - used[h.name][i] + 2 * max(0.0, used[h.name][i] - room[i])
+    labels = ("vCPU", "RAM", "disk")
+    for zone, total in sorted(must.items()):
+        for i in range(3):
+            if total[i] > 0 and free[zone][i] > 0:
+                yield (math.ceil(total[i] / free[zone][i] - 1e-9),
+                       f"room: {labels[i]} that must move in {zone} over its free {labels[i]}")
+
+
+def _moved_twice_min(snapshot: Snapshot, options: PlanOptions, names: list[str]) -> int:
+    """Servers that must move in a zone's first wave when nothing of the zone is upgraded yet."""
+    if options.allows(ActionKind.STOP_START):
+        return 0
+    todo = set(names)
+    zone_of = {h.name: (h.az if options.keep_az else "cloud") for h in snapshot.hosts}
+    upgraded_zones = {zone_of[h.name] for h in snapshot.hosts if h.name not in todo}
+    must_count: dict[str, int] = dict.fromkeys(names, 0)
+    for s in snapshot.servers:
+        if s.host in todo and not parkable(snapshot, s, options):
+            must_count[s.host] += 1
+    fewest: dict[str, int] = {}
+    for name in names:
+        zone = zone_of[name]
+        fewest[zone] = min(fewest.get(zone, must_count[name]), must_count[name])
+    return sum(n for zone, n in fewest.items() if zone not in upgraded_zones)
+
+
+def _bound(
+    snapshot: Snapshot, options: PlanOptions, timings: Timings, names: list[str], nic_factor: float,
+    switchover_scale: float, forced: _Forced, default_nic: float, fabric: float | None = None,
+    block_migration: bool = False,
+) -> tuple[float, float, float, float, int, float, str]:
+    servers_by_host = snapshot.servers_by_host
+    slots: dict[str, float] = {}
+    moved = 0.0
+    nic_of = {h.name: (h.nic_bandwidth_mibps or default_nic) * nic_factor for h in snapshot.hosts}
+    for name in names:
+        per_server = [
+            _choices(snapshot, server, options, timings, nic_of[name], switchover_scale, block_migration)
+            for server in servers_by_host.get(name, ())
+        ]
+        # The least bytes each server can move (nothing if it may be parked).
+        moved += sum(min((mib for _, mib in c.values()), default=0.0) for c in per_server)
+        slots[name] = _host_slot(per_server, timings)
+    hosts = snapshot.host_by_name
+    zone_room: Counter[str] = Counter()
+    zone_size = Counter(h.az for h in snapshot.hosts)
+    for name in names:
+        zone_room[hosts[name].az] += 1
+    by_zone = sum(min(n, _share_limit(options.az_share, zone_size[z])) for z, n in zone_room.items())
+    at_once = max(1, min(options.hosts_per_wave, len(names), by_zone))
+    bandwidth = sum(nic_of.values()) / 2
+    if options.concurrent_migrations:
+        fastest = max(nic_of.values(), default=0.0)
+        bandwidth = min(bandwidth, options.concurrent_migrations * fastest)
+    if fabric:
+        bandwidth = min(bandwidth, fabric)
+    longest_name = max(slots, key=lambda h: (slots[h], h), default="")
+    longest = slots.get(longest_name, 0.0)
+    waves = longest + max(0, forced.waves - 1) * timings.host_fixed_s if names else 0.0
+    return (
+        moved / bandwidth if bandwidth else 0.0,
+        longest,
+        sum(slots.values()) / at_once,
+        waves,
+        at_once,
+        moved,
+        longest_name,
+    )
 
 
 def lower_bound(
-    snapshot: Snapshot, options: PlanOptions | None = None, timings: Timings | None = None
+    snapshot: Snapshot,
+    options: PlanOptions | None = None,
+    timings: Timings | None = None,
+    params: Any = None,
 ) -> LowerBound:
+    """The bound for ``snapshot`` under ``options``; ``params`` (the simulator's) set the floor."""
     options = options or PlanOptions()
+    # The floor follows the simulator's laws; given bare timings, they are the laws.
+    floor_t = floor_timings(params if params is not None else SimParams()) if (
+        params is not None or timings is None) else timings
+    if params is None:
+        params = SimParams()
     timings = timings or default_timings()
-    names = hosts_to_upgrade(snapshot)
-    servers_by_host = snapshot.servers_by_host
-    slots: list[float] = []
-    moved = 0.0
-    for name in names:
-        parts: dict[ActionKind, list[float]] = defaultdict(list)
-        for server in servers_by_host.get(name, ()):
-            kind, seconds, mib = _cheapest(snapshot, server, options, timings)
-            parts[kind].append(seconds)
-            moved += mib
-        moves = parts[ActionKind.LIVE_MIGRATE] + parts[ActionKind.COLD_MIGRATE]
-        slots.append(
-            slot_s(parts[ActionKind.SWITCHOVER], moves, parts[ActionKind.STOP_START], timings)
-        )
-    at_once = max(1, min(options.hosts_per_wave, len(names)))
-    bandwidth = sum(h.nic_bandwidth_mibps for h in snapshot.hosts) / 2
-    if options.concurrent_migrations:
-        fastest = max((h.nic_bandwidth_mibps for h in snapshot.hosts), default=0.0)
-        bandwidth = min(bandwidth, options.concurrent_migrations * fastest)
+    names = [h.name for h in snapshot.hosts if needs_upgrade(h, snapshot.target)]
+    forced = forced_waves(snapshot, options, names)
+    factor = float(getattr(params, "bandwidth_factor", 1.0) or 1.0)
+    default_nic = float(getattr(params, "default_nic_bandwidth_mibps", 1192.0))
+    fabric = getattr(params, "fabric_bandwidth_mibps", None)
+    block = bool(getattr(params, "block_migration", False))
+    scale = getattr(params, "switchover_scale", None)
+    mean_scale = float(getattr(scale, "mean", 1.0)) if scale is not None else 1.0
+    least_scale = _least(scale) if scale is not None else 1.0
+    transfer, longest, slots, waves, at_once, moved, longest_name = _bound(
+        snapshot, options, timings, names, factor, mean_scale, forced, default_nic, fabric, block
+    )
+    floor = _bound(
+        snapshot, options, floor_t, names, factor,
+        1.0 if least_scale is None else least_scale, forced, default_nic, fabric, block,
+    )
     return LowerBound(
-        transfer_s=moved / bandwidth if bandwidth else 0.0,
-        longest_host_s=max(slots, default=0.0),
-        slots_s=sum(slots) / at_once,
+        transfer_s=transfer,
+        longest_host_s=longest,
+        slots_s=slots,
         hosts_at_once=at_once,
         must_move_mib=moved,
+        waves_s=waves,
+        forced_waves=forced.waves,
+        forced_by=forced.why,
+        longest_host=longest_name,
+        floor_s=max(floor[:4]),
+        moved_twice_min=_moved_twice_min(snapshot, options, names),
     )

@@ -63,6 +63,7 @@ class StrategyResult:
             "waves": self.waves,
             "migrations": self.migrations,
             "moved_twice": self.validation.moved_twice if self.validation else None,
+            "moved_twice_min": bound.moved_twice_min,
             "valid": self.validation.ok if self.validation else None,
             "violations": [v.message for v in self.validation.violations] if self.validation else [],
             "duration_s": sim.duration_s if sim else None,
@@ -113,7 +114,7 @@ def compare(
     options = options or PlanOptions()
     params = params or SimParams()
     timings = timings_from(params)
-    bound = lower_bound(snapshot, options, timings)
+    bound = lower_bound(snapshot, options, timings, params=params)
     results = []
     for name in strategies:
         if progress:
@@ -192,9 +193,9 @@ def format_table(comparison: Comparison) -> str:
     lines.append("")
     lines.append(
         f"{comparison.hosts} hosts, {comparison.servers} servers; lower bound "
-        f"{bound.value / 3600:.2f} h (transfer {bound.transfer_s:.0f} s, longest host "
-        f"{bound.longest_host_s:.0f} s, slots {bound.slots_s:.0f} s over {bound.hosts_at_once} "
-        "hosts at once)"
+        f"{bound.value / 3600:.2f} h ({bound.describe()}); {bound.forced_waves} waves forced by "
+        f"{bound.forced_by}; no run below {bound.floor_s / 3600:.2f} h; at least "
+        f"{bound.moved_twice_min} servers moved twice"
     )
     for r in comparison.results:
         if r.error:

@@ -73,17 +73,28 @@ def test_lower_bound_terms_on_a_small_cloud():
     snap = three_hosts()
     bound = lower_bound(snap, PlanOptions(hosts_per_wave=2), t)
     lone = estimate_live_migration(snap.server_by_name["lone"], 1000.0, t)
-    # h1: fw-a switches over (5 s) and lone live-migrates, then 100 s and the restart of fw-a.
-    h1 = 5.0 + lone.duration_s + 100 + 10
-    h2 = 5.0 + 100 + 10
+    # h1: lone must live-migrate, then 100 s; fw-a may switch over or move
+    # (its 5 s switchover may overlap nothing the bound can count on).
+    h1 = lone.duration_s + 100
+    # h2: fw-b's 5 s switchover or its live migration, the quicker.
+    fw_b = min(5.0, estimate_live_migration(snap.server_by_name["fw-b"], 1000.0, t).duration_s)
+    h2 = fw_b + 100
     h3 = 100.0
     assert bound.longest_host_s == pytest.approx(h1)
     assert bound.slots_s == pytest.approx((h1 + h2 + h3) / 2)
     assert bound.hosts_at_once == 2
     assert bound.must_move_mib == pytest.approx(lone.sent_mib)
     assert bound.transfer_s == pytest.approx(lone.sent_mib / 1500.0)
-    assert bound.value == max(bound.slots_s, bound.longest_host_s, bound.transfer_s)
-    assert bound.to_dict()["value"] == bound.value
+    # Three hosts, two at once: two waves, the longest host's and one of 100 s at least.
+    assert (bound.forced_waves, bound.forced_by) == (2, "hosts_per_wave 2 over 3 hosts")
+    assert bound.waves_s == pytest.approx(h1 + 100)
+    assert bound.value == bound.waves_s and bound.binding == "waves_s"
+    assert bound.value == max(bound.slots_s, bound.longest_host_s, bound.transfer_s, bound.waves_s)
+    data = bound.to_dict()
+    assert data["value"] == bound.value and data["binding"] == "waves_s"
+    assert [t["term"] for t in data["terms"]] == ["waves_s", "transfer_s", "longest_host_s", "slots_s"]
+    # Bare timings are the laws: the floor is the bound.
+    assert bound.floor_s == pytest.approx(bound.value)
 
 
 def test_no_plan_is_shorter_than_the_lower_bound_by_the_estimate():
