@@ -187,6 +187,11 @@ def compute_plan(plan_id: int) -> None:
         error = f"No {plan.strategy} plan is possible: {exc}"
         _finish_planning(plan, PlanState.FAILED, {}, {"ok": False, "error": error}, None, error)
         return
+    except Exception as exc:
+        # Whatever broke, the plan must not stay ``planning`` for ever.
+        error = f"Planning failed: {type(exc).__name__}: {exc}"[:2000]
+        _finish_planning(plan, PlanState.FAILED, {}, {"ok": False, "error": error}, None, error)
+        raise
     content = plan_to_dict(pure, snapshot)
     report = validate(snapshot, pure)
     bound = lower_bound(snapshot, options)
