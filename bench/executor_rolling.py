@@ -10,8 +10,9 @@ the real worker (``executor.runner.run_execution``, SQLite store) against
 the sandbox through openstacksdk, after a reset to the seed. Figures per run:
 
 - ``wall_s``: from the worker's start to the execution's end;
-- ``live_migrations``: Nova's live-migration records made during the run;
-- ``servers_moved_twice``: servers with two or more of them;
+- ``live_migrations``: Nova's live-migration records made during the run
+  (``failed_migrations`` of them refused or failed, then tried again);
+- ``servers_moved_twice``: servers with two or more completed ones;
 - ``overhead_ms_per_migration``: per move, the step's own time beside
   Nova's (the step's duration minus its migration record's
   ``updated_at - created_at``), median and largest.
@@ -98,7 +99,8 @@ def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool) ->
                if int(m.id) > baseline and m.kind == "live-migration"]
     per_server: dict[str, int] = {}
     for record in records:
-        per_server[record.server_id] = per_server.get(record.server_id, 0) + 1
+        if record.status == "completed":
+            per_server[record.server_id] = per_server.get(record.server_id, 0) + 1
     overheads, before = [], []
     moves = list(execution.steps.filter(kind="move", action="live-migrate"))
     asked = {e.step: e.at.timestamp() for e in execution.events.filter(
@@ -116,6 +118,7 @@ def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool) ->
     return {
         "strategy": strategy, "state": state, "cause": execution.cause, "waves": len(pure.waves),
         "wall_s": round(wall, 2), "live_migrations": len(records),
+        "completed_migrations": len(done),
         "failed_migrations": len([m for m in records if m.status != "completed"]),
         "servers_moved_twice": sum(1 for n in per_server.values() if n >= 2),
         "overhead_ms_per_migration_p50": round(statistics.median(overheads), 1)
@@ -158,7 +161,8 @@ def main() -> None:
             run = one_run(handle, admin, seed, strategy, args.down_s, not args.any_az)
             runs.append(run)
             print(f"{strategy:12} {run['state']:8} {run['wall_s']:6.1f} s  "
-                  f"{run['waves']} waves  {run['live_migrations']:2} live migrations  "
+                  f"{run['waves']} waves  {run['live_migrations']:2} live migrations "
+                  f"({run['failed_migrations']} failed)  "
                   f"{run['servers_moved_twice']} moved twice  overhead/migration p50 "
                   f"{run['overhead_ms_per_migration_p50']} ms, max "
                   f"{run['overhead_ms_per_migration_max']} ms, before request p50 "
