@@ -66,9 +66,10 @@ def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool) ->
     from executor.models import Execution
     from executor.runner import run_execution
     from inventory.models import Cloud
+    from inventory.services import current_version
     from planner.export import plan_to_dict
     from planner.models import Plan
-    from planner.services import content_hash
+    from planner.services import approval_hash, content_hash
     from planner.strategies import make_plan
     from tests.executor.helpers import wait_settled
 
@@ -80,12 +81,15 @@ def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool) ->
     pure = make_plan(name, seed, {"hosts_per_wave": per_wave, "time_budget_s": 2.0,
                                   "keep_az": keep_az})
     content = plan_to_dict(pure, seed)
-    digest = content_hash(content)
-    plan = Plan.objects.create(cloud=Cloud.objects.get(name=seed.cloud),
+    cloud_row = Cloud.objects.get(name=seed.cloud)
+    plan = Plan.objects.create(cloud=cloud_row, inventory_version=current_version(cloud_row),
                                name=f"bench-{strategy}", strategy=name,
+                               options=dict(content.get("options") or {}),
                                target_release=pure.target_release, content=content,
-                               content_hash=digest, state="approved", author=admin,
-                               approved_by=admin, approved_hash=digest)
+                               content_hash=content_hash(content), state="approved",
+                               author=admin, approved_by=admin)
+    plan.approved_hash = approval_hash(plan, None)
+    plan.save(update_fields=["approved_hash"])
     config = {"upgrade_driver": {"kind": "sandbox", "down_s": down_s},
               "policy": {"migration_attempts": 4, "backoff_s": 0.2, "keep_az": keep_az}}
     execution = services.start_execution(plan, admin, config)
