@@ -20,10 +20,13 @@ _SCHEMAS = {
         "required": ["detail"],
     },
     "ValidationErrors": {
-        "type": "object",
         "description": "Field name to its problems, or ``detail``, or ``problems`` "
-        "(an inventory file's, each with its place in the file).",
-        "additionalProperties": True,
+        "(an inventory file's, each with its place in the file); a list of messages "
+        "for a problem of the whole request (a search term with a NUL).",
+        "anyOf": [
+            {"type": "object", "additionalProperties": True},
+            {"type": "array", "items": {"type": "string"}},
+        ],
     },
 }
 _ANSWERS = {
