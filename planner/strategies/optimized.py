@@ -29,6 +29,7 @@ from planner.capacity import parkable
 from planner.errors import NoPlanError
 from planner.estimate import estimate_duration
 from planner.options import PlanOptions
+from planner.strategies.baseline import az_by_az, parallel, serial
 from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
 from planner.timing import Timings, default_timings, timings_from
 from simulator.params import SimParams
@@ -228,7 +229,7 @@ def optimized(
             best = (score, order, plan)
     if best is None:
         assert failure is not None
-        raise failure
+        return _fallback(snapshot, options, failure)
     # What the final re-ranking costs comes out of the same budget.
     finals = 0
     if final_scorer is not None:
@@ -272,3 +273,20 @@ def optimized(
             "raise time_budget_s or lower evaluations"
         )
     return replace(chosen, warnings=tuple(warnings), search=search)
+
+
+def _fallback(snapshot: Snapshot, options: PlanOptions, failure: NoPlanError) -> Plan:
+    """When no order of the search yields a plan, the baselines' rules may: never plan less than they do.
+
+    The VNF-first, upgraded-first placement can fill the destinations a big
+    server without HA needed; Nova's own spreading sometimes leaves room.
+    """
+    for name, strategy in (("parallel", parallel), ("az-by-az", az_by_az), ("serial", serial)):
+        try:
+            plan = strategy(snapshot, options)
+        except NoPlanError:
+            continue
+        note = (f"planned by the {name} strategy's rules: no order of the optimized search "
+                f"found a plan ({failure.reasons[0] if failure.reasons else 'no reason given'})")
+        return replace(plan, strategy="optimized", warnings=(*plan.warnings, note))
+    raise failure

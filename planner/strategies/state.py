@@ -11,6 +11,7 @@ that a host that does not fit into a wave can be rolled back.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 
 from domain.scheduler import NovaScheduler
 from domain.snapshot import Host, Server, Snapshot
@@ -95,7 +96,7 @@ class CloudState:
         return vnf is not None and self.vnfs_on[host][vnf] > 0
 
     def scheduler_pick(
-        self, server: Server, source: str, live: bool, excluded: set[str], zone: str
+        self, server: Server, source: str, live: bool, excluded: Collection[str], zone: str
     ) -> str | None:
         """Nova's scheduler as modelled (``zone`` "" = any host)."""
         return self.nova.pick(server.name, source, live, zone, excluded)

@@ -137,3 +137,19 @@ def test_every_plan_a_strategy_returns_passes_the_validator(snapshot, opts):
         assert report.violations == (), (name, [v.message for v in report.violations])
         assert [h for w in plan.waves for h in w.host_names].__len__() == len(to_upgrade)
         assert {h for w in plan.waves for h in w.host_names} == to_upgrade
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snapshot=inventories(), opts=options)
+def test_optimized_plans_every_cloud_that_any_strategy_can(snapshot, opts):
+    planned_by = []
+    for name in ("serial", "az-by-az", "parallel"):
+        try:
+            make_plan(name, snapshot, opts)
+            planned_by.append(name)
+        except NoPlanError:
+            pass
+    if not planned_by:
+        return
+    plan = make_plan("optimized", snapshot, opts)
+    assert validate(snapshot, plan).violations == ()
