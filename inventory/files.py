@@ -119,6 +119,7 @@ def read_document(text: str, name: str = "inventory", max_bytes: int = MAX_FILE_
     too_big = size_problem(name, len(text), max_bytes)
     if too_big:
         raise InventoryError([too_big])
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     if text.lstrip().startswith("{"):
         # JSON's parser is two orders of magnitude faster than YAML's for big clouds.
         document, problem = parse_json(text, name)
