@@ -89,12 +89,13 @@ class Boot:
 
 # Memory sizes, caps, dirty rates below and above the bandwidth, downtime limits.
 GRID = (
-    Boot(256, 128, 0, 0, ((32, 50), (128, 300), (256, 500))),
+    Boot(256, 128, 0, 0, ((32, 50), (128, 300), (256, 500), (200, 1000))),
     Boot(256, 128, 24, 128, ((32, 50), (96, 300), (48, 300), (20, 50), (128, 500), (256, 1000))),
     Boot(512, 384, 0, 0, ((64, 50), (128, 300), (256, 500))),
     Boot(512, 384, 40, 384, ((64, 50), (128, 50), (80, 300), (32, 300), (44, 300), (256, 500), (200, 1000))),
     Boot(512, 384, 80, 16, ((64, 300), (48, 50), (128, 50), (256, 500))),
     Boot(512, 384, 150, 384, ((128, 300), (256, 500), (200, 1000), (160, 500))),
+    Boot(512, 448, 60, 256, ((128, 300), (256, 500), (200, 300), (96, 500), (160, 1000), (40, 300))),
 )
 QUICK = (
     Boot(256, 128, 0, 0, ((64, 50),)),
@@ -317,11 +318,11 @@ def one_migration(source: Guest, dest: Guest, port: int, cap: int, limit_ms: int
 
 
 def model(memory: float, dirty: float, ws: float, bandwidth: float, limit_ms: int, link: float | None,
-          convergence: str, fixed_s: float, interval_s: float = 0.0) -> dict:
+          convergence: str, fixed_s: float, interval_s: float = 0.0, ram: float = 0.0) -> dict:
     spec = MigrationSpec(
         memory_mib=memory, dirty_rate_mibps=dirty, working_set_mib=ws,
         schedule=((0.0, limit_ms / 1000.0),), timeout_s=0.0, convergence=convergence,
-        check_interval_s=interval_s,
+        check_interval_s=interval_s, ram_mib=ram,
     )
     result = migrate(spec, bandwidth, fixed_s, link)
     return {
@@ -351,10 +352,12 @@ def compare(record: dict, fixed_s: float = DOWNTIME_FIXED_S) -> dict:
     memory, dirty, ws, limit = record["resident_mib"], record["dirty_mibps"], record["ws_mib"], record["limit_ms"]
     return {
         **record,
-        "model": model(memory, dirty, ws, bandwidth, limit, link, CONTINUOUS, fixed_s, CHECK_INTERVAL_S),
+        "model": model(memory, dirty, ws, bandwidth, limit, link, CONTINUOUS, fixed_s, CHECK_INTERVAL_S,
+                       float(record["ram_mib"])),
         "textbook": model(memory, dirty, ws, bandwidth, limit, None, ROUND_END, 0.0),
         "operator": model(float(record["ram_mib"]), float(record["nominal_dirty_mibps"]), ws,
-                          float(record["cap_mibps"]), limit, link, CONTINUOUS, fixed_s, CHECK_INTERVAL_S),
+                          float(record["cap_mibps"]), limit, link, CONTINUOUS, fixed_s, CHECK_INTERVAL_S,
+                          float(record["ram_mib"])),
         "ratio": round(dirty / bandwidth, 3) if bandwidth else 0.0,
     }
 
@@ -443,7 +446,12 @@ def summary(points: list[dict], which: str) -> dict:
     def errs(key: str) -> list[float]:
         return [abs(error(p[which][key], p[key])) for p in both if p[key]]
 
-    total, sent, down = errs("total_s"), errs("sent_mib"), errs("downtime_ms")
+    total, sent = errs("total_s"), errs("sent_mib")
+    # QEMU reports downtime in whole milliseconds, and a shared machine's scheduler
+    # moves a few-ms figure by its own size: relative errors where it is 10 ms or
+    # more, absolute ones everywhere.
+    down = [abs(error(p[which]["downtime_ms"], p["downtime_ms"])) for p in both if p["downtime_ms"] >= 10]
+    down_abs = [abs(p[which]["downtime_ms"] - p["downtime_ms"]) for p in both]
     verdict = [
         (p["downtime_ms"] <= p["limit_ms"]) == (p[which]["downtime_ms"] <= p["limit_ms"]) for p in both
     ]
@@ -456,7 +464,10 @@ def summary(points: list[dict], which: str) -> dict:
         "boundary_points": len(points) - len(away),
         "total_median_pct": med(total), "total_max_pct": top(total),
         "sent_median_pct": med(sent), "sent_max_pct": top(sent),
+        "downtime_points_10ms": len(down),
         "downtime_median_pct": med(down), "downtime_max_pct": top(down),
+        "downtime_abs_median_ms": round(statistics.median(down_abs), 1) if down_abs else None,
+        "downtime_abs_p90_ms": round(sorted(down_abs)[int(0.9 * (len(down_abs) - 1))], 1) if down_abs else None,
         "downtime_verdict_right": f"{sum(verdict)}/{len(verdict)}",
     }
 

@@ -127,6 +127,8 @@ class MigrationSpec:
     # 0: at every instant). It pauses at the first look after what is left
     # fits, half a look's sending later on average.
     check_interval_s: float = 0.0
+    # The guest's RAM, zero pages included (the flavor's); 0: all of it in use.
+    ram_mib: float = 0.0
 
     def __post_init__(self) -> None:
         if self.convergence not in CONVERGENCE_CHECKS:
@@ -170,6 +172,7 @@ class MigrationSpec:
             fail_at_mib=fail_at_mib,
             convergence=convergence,
             check_interval_s=check_interval_s,
+            ram_mib=memory_mib if flavor_ram_mib is None else flavor_ram_mib,
         )
 
 
@@ -322,13 +325,16 @@ class PreCopy:
         crossing before the round ends, a failure or the timeout: the caller
         goes on; the state moved if a downtime step came into force).
 
-        Not in round 0: there QEMU counts what is left in guest pages, the
-        zero pages it has yet to scan included, so its tail holds as much
-        of the memory in use as the guest's layout puts there: measured
-        (bench/fidelity.py), idle guests paused with almost nothing left.
-        Every page of a later round is one the guest wrote.
+        In round 0 QEMU counts what is left in guest pages, the zero pages it
+        has yet to scan included (they cost it almost nothing to send). The
+        model takes them as scanned last, all ``ram_mib - memory_mib`` of them
+        counted until the data is sent: what the fidelity bench's guests did
+        (idle guests paused with almost nothing left unless the allowed
+        downtime exceeded their zero pages). Every page of a later round is
+        one the guest wrote. A block migration's disks are not checked this way.
         """
-        if self.rnd == 0:
+        zeros = self._round0_zeros()
+        if zeros is None:
             return None
         t = self.t
         limit = round_end
@@ -340,15 +346,15 @@ class PreCopy:
             limit = min(limit, t + (fail_at - self.sent) / bandwidth)
         step_at = self._next_step_time()
         threshold = bandwidth * self.downtime_allowed_s
-        tau = self._time_to_fit(bandwidth, threshold)
+        tau = self._time_to_fit(bandwidth, threshold - zeros) if threshold > zeros else math.inf
         interval = self.spec.check_interval_s
         if interval > 0 and tau > 0 and math.isfinite(tau):
             # What is left falls at B - D (at B once the working set is all dirty):
             # the look comes on average half an interval of that after the crossing.
             dirty = self._dirty_rate()
             capped = dirty * (self.rt + tau) >= self.cap - _EPS
-            falling = bandwidth if capped else bandwidth - dirty
-            tau = self._time_to_fit(bandwidth, threshold - min(threshold, falling * interval) / 2.0)
+            falling = bandwidth - (0.0 if capped else dirty)
+            tau = self._time_to_fit(bandwidth, threshold - min(threshold, falling * interval) / 2.0 - zeros)
         crossing = t + tau
         if crossing <= min(limit, step_at, end) + _EPS and crossing <= round_end + _EPS:
             self._send(bandwidth, crossing - t)
@@ -373,22 +379,34 @@ class PreCopy:
         """What a bitmap sync would find now: the unsent rest of the round and what was dirtied."""
         return (self.x - self.sent) + min(self.cap, self._dirty_rate() * self.rt)
 
+    def _round0_zeros(self) -> float | None:
+        """Zero pages QEMU still counts as left (round 0 only); None: not checked as data goes."""
+        if self.rnd > 0:
+            return 0.0
+        spec = self.spec
+        if spec.disk_mib > 0:
+            return None
+        return max(0.0, spec.ram_mib - spec.memory_mib)
+
     def _time_to_fit(self, bandwidth: float, threshold: float) -> float:
         """Seconds until ``_pending()`` falls to ``threshold`` at this bandwidth (inf: never)."""
+        if threshold < 0:
+            return math.inf
         unsent = self.x - self.sent
+        falling = bandwidth
         dirty = self._dirty_rate()
         dirtied = min(self.cap, dirty * self.rt)
         if unsent + dirtied <= threshold:
             return 0.0
         # Dirtying grows at the dirty rate until it reaches the working set, then stops.
         to_cap = (self.cap - dirtied) / dirty if dirty > 0 else math.inf
-        if bandwidth > dirty:
-            tau = (unsent + dirtied - threshold) / (bandwidth - dirty)
+        if falling > dirty:
+            tau = (unsent + dirtied - threshold) / (falling - dirty)
             if tau <= to_cap:
                 return tau
         if math.isinf(to_cap):
             return math.inf
-        tau = (unsent + self.cap - threshold) / bandwidth
+        tau = (unsent + self.cap - threshold) / falling
         return tau if tau >= to_cap - _EPS else math.inf
 
     def _send(self, bandwidth: float, dt: float) -> None:

@@ -252,6 +252,7 @@ class Migrations:
             auto_converge=base.auto_converge,
             convergence=p.migration_convergence,
             check_interval_s=p.migration_check_interval_s,
+            ram_mib=float(info.ram_mib),
         )
         self._specs[server] = spec
         return spec

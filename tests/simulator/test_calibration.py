@@ -69,13 +69,14 @@ def test_the_migration_command_applies_a_calibration_file(
 ) -> None:
     path = tmp_path / "cal.json"
     save(Calibration(0.5, 2000.0, 0.004, 10, "bench"), str(path))
-    # 4096 MiB at 1000 x 0.5 MiB/s, nothing dirtied: 8.192 s; paused with nothing left,
-    # so the downtime is the fitted fixed part.
+    # 4096 MiB at 1000 x 0.5 MiB/s, nothing dirtied: 8.192 s; paused with nothing left
+    # (4096 MiB of the flavor's RAM are zero pages), so the downtime is the fitted fixed part.
     code = migration_main(["--memory-mib", "4096", "--dirty-rate-mibps", "0", "--bandwidth-mibps", "1000",
-                           "--hypervisor", "qemu", "--calibration", str(path), "--json"])
+                           "--flavor-ram-mib", "8192", "--hypervisor", "qemu", "--calibration", str(path),
+                           "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert out["total_s"] == pytest.approx(8.192 + 0.0)
+    assert out["total_s"] == pytest.approx(8.192)
     assert out["downtime_ms"] == pytest.approx(4.0)
 
 

@@ -11,6 +11,7 @@ import pytest
 from domain.plan import ActionKind as K
 from domain.snapshot import HaModel, MemberRole
 from simulator.engine import simulate
+from simulator.params import SimParams
 from tests.simulator.builders import cloud, fixed_params, host, plan, server, step, vnf
 
 
@@ -27,10 +28,11 @@ def solo_migration(**params: object) -> tuple[float, float, str, float]:
 
 
 def test_by_default_the_pause_is_decided_as_qemu_does() -> None:
+    assert SimParams().migration_convergence == "continuous"
     # Round 0 (2 s) leaves 256 MiB; what is left then falls at 1024 - 256 MiB/s.
     # QEMU looks every 0.1 s (76.8 MiB of that fall) against 51.2 MiB allowed:
     # on average it pauses with 25.6 MiB left, 0.3 s into the dirty rounds.
-    downtime, end, detail, outage = solo_migration()
+    downtime, end, detail, outage = solo_migration(migration_convergence="continuous")
     assert detail == "to h2, 3 rounds"
     assert downtime == pytest.approx(25.6 / 1024 + 0.1)
     assert end == pytest.approx(10 + 2.3 + 25.6 / 1024 + 0.1)
@@ -47,7 +49,7 @@ def test_the_textbook_pauses_at_a_rounds_end() -> None:
 
 def test_looking_at_every_instant_pauses_as_soon_as_the_rest_fits() -> None:
     # 256 - 768 t falls to 51.2 MiB after 0.2667 s of dirty rounds.
-    downtime, end, _, _ = solo_migration(migration_check_interval_s=0.0)
+    downtime, end, _, _ = solo_migration(migration_convergence="continuous", migration_check_interval_s=0.0)
     assert downtime == pytest.approx(51.2 / 1024 + 0.1)
     assert end == pytest.approx(10 + 2 + 204.8 / 768 + 51.2 / 1024 + 0.1)
 

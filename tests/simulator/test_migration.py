@@ -212,11 +212,33 @@ def test_the_rounds_tail_goes_into_the_stop_and_copy_at_the_links_speed() -> Non
     assert textbook.downtime_s == pytest.approx(16 / 1024)
 
 
-def test_an_idle_guest_pauses_at_round_0s_end_with_nothing_left() -> None:
-    # Round 0's pending count includes zero pages not yet scanned: no early pause.
-    spec = MigrationSpec.for_nova(2048, 0.0, convergence=CONTINUOUS, check_interval_s=0.1)
+def test_an_idle_guest_with_zero_pages_to_scan_pauses_with_nothing_left() -> None:
+    # Round 0 of QEMU counts the zero pages it has yet to scan as left: 2048 MiB of
+    # a 4096 MiB flavor's RAM, far more than the 51.2 MiB allowed, until the end.
+    spec = MigrationSpec.for_nova(2048, 0.0, flavor_ram_mib=4096, convergence=CONTINUOUS,
+                                  check_interval_s=0.1)
     result = migrate(spec, 1024, resume_s=0.002, switchover_mibps=4096)
     assert (result.rounds, result.total_s, result.downtime_s) == (1, 2.0, 0.002)
+
+
+def test_an_idle_guest_using_all_its_ram_sends_round_0s_tail_paused() -> None:
+    # No zero pages: QEMU pauses once what is left fits, on average half a look
+    # (102.4 MiB here) past 51.2 MiB: 25.6 MiB, sent at the link's speed.
+    spec = MigrationSpec.for_nova(2048, 0.0, convergence=CONTINUOUS, check_interval_s=0.1)
+    result = migrate(spec, 1024, resume_s=0.002, switchover_mibps=4096)
+    assert result.rounds == 1
+    assert result.switch_s == pytest.approx((2048 - 25.6) / 1024)
+    assert result.downtime_s == pytest.approx(25.6 / 4096 + 0.002)
+
+
+def test_zero_pages_fewer_than_the_allowed_downtime_leave_the_rest_of_round_0() -> None:
+    # 1960 of 2048 MiB in use, 200 ms allowed at 1024 MiB/s (204.8 MiB): QEMU sees
+    # the unsent data plus 88 MiB of zero pages; looked at every instant, it pauses
+    # with 204.8 - 88 = 116.8 MiB of data left.
+    spec = MigrationSpec(memory_mib=1960, ram_mib=2048, schedule=((0.0, 0.2),), convergence=CONTINUOUS)
+    result = migrate(spec, 1024, switchover_mibps=2048)
+    assert result.switch_s == pytest.approx((1960 - 116.8) / 1024)
+    assert result.downtime_s == pytest.approx(116.8 / 2048)
 
 
 def test_the_pause_comes_within_the_round_that_would_converge() -> None:
