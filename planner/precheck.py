@@ -24,7 +24,7 @@ from domain.snapshot import (
     Snapshot,
 )
 from domain.versions import compare, needs_upgrade, parse
-from planner.capacity import zone_capacities
+from planner.capacity import fragmentation, zone_capacities
 from planner.options import PlanOptions
 from planner.timing import (
     Timings,
@@ -204,6 +204,24 @@ def nfvi_capacity(snapshot: Snapshot, options: PlanOptions) -> CheckItem:
     return CheckItem(
         "nfvi.capacity", title, Status.PASS,
         f"every host can be drained ({summary}; waves of up to {k} hosts requested)",
+    )
+
+
+def nfvi_fragmentation(snapshot: Snapshot, options: PlanOptions) -> CheckItem:
+    """The free room is enough in total, but does it come in pieces big enough, host by host?"""
+    title = "NFVI redundancy: the servers that must move fit host by host (fragmentation)"
+    stuck = fragmentation(snapshot, options)
+    if stuck:
+        return CheckItem(
+            "nfvi.fragmentation", title, Status.FAIL,
+            "; ".join(z.message() for z in stuck),
+            "; ".join(f"{z.zone}: " + ", ".join(z.remedies) for z in stuck) + ".",
+            tuple(dict.fromkeys([*(z.zone for z in stuck), *(z.host for z in stuck),
+                                 *(s for z in stuck for s in z.leftover)])),
+        )
+    return CheckItem(
+        "nfvi.fragmentation", title, Status.PASS,
+        "every host can be drained in turn into the free room of its zone, server by server",
     )
 
 
@@ -472,6 +490,7 @@ CHECKS: tuple[Check, ...] = (
     servers_not_in_error,
     servers_idle,
     nfvi_capacity,
+    nfvi_fragmentation,
     vnf_redundancy,
     vnfs_without_ha,
     versions_valid,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from domain.plan import ActionKind, HostStep, Plan, ServerAction, Wave
 from domain.snapshot import HaModel, MemberRole, Server, Snapshot
 from domain.versions import needs_upgrade
-from planner.capacity import zone_capacities
+from planner.capacity import fragmentation, zone_capacities
 from planner.errors import NoPlanError
 from planner.options import PlanOptions
 from planner.strategies.state import CloudState
@@ -198,7 +198,7 @@ class WaveBuilder:
                 self._strict = False
                 steps, failures = self._fill_wave(state, remaining)
             if not steps:
-                raise NoPlanError(self._why(failures))
+                raise NoPlanError(self._why(failures, strategy))
             if waves:
                 # What kept this wave's hosts out of the previous one.
                 waves[-1] = Wave(waves[-1].hosts, why=_why_apart([s.host for s in steps], kept_out))
@@ -410,11 +410,54 @@ class WaveBuilder:
                     action = ServerAction(server=server.name, kind=kind, source=name)
                 break
             if action is None:
-                failures.append(f"{name}: no allowed action or destination for {server.name}")
+                failures.append(
+                    f"{name}: no allowed action or destination for {server.name}: "
+                    + self._blocker(state, server, name, in_wave)
+                )
                 undo()
                 return None
             actions.append(action)
         return actions
+
+    def _blocker(self, state: CloudState, server: Server, source: str, in_wave: Collection[str]) -> str:
+        """Which constraint leaves ``server`` nowhere to go, in the operator's words."""
+        prefs = self.preferences(server)
+        if not prefs:
+            return "no action is allowed for it (allow cold-migrate, switchover or stop-start)"
+        kinds = [k for k in prefs if k in _MOVES]
+        if not kinds:
+            return f"only {', '.join(str(k) for k in prefs)} allowed, and not possible here"
+        zone = state.hosts[source].az if self.options.keep_az else ""
+        where = zone or "the cloud"
+        nova = state.nova
+        hosts = [h for h in state.hosts if h != source and (not zone or state.hosts[h].az == zone)]
+        steps = (
+            (lambda h: h in nova.receiving, f"no other host of {where} takes servers (enabled and up)"),
+            (lambda h: h not in in_wave, f"every other enabled host of {where} is in this wave"),
+            (lambda h: nova.fits(server.name, h),
+             f"no room for it ({server.ram_mib / 1024:g} GiB RAM, {server.vcpus} vCPU, "
+             f"{server.disk_gib} GiB disk) on any host of {where} outside this wave"),
+            (lambda h: not any(nova.members_on[g].get(h, 0) for g in nova.hard_groups.get(server.name, ())),
+             "every host with room holds a member of its anti-affinity group "
+             + ", ".join(nova.hard_groups.get(server.name, ()))),
+            (lambda h: not state.joins_own_vnf(server, h),
+             "every host with room holds another member of its VNF"),
+        )
+        for keep, why in steps:
+            hosts = [h for h in hosts if keep(h)]
+            if not hosts:
+                if "no room" in why:
+                    most = max((h for h in state.hosts if h in nova.receiving and h != source
+                                and (not zone or state.hosts[h].az == zone)),
+                               key=lambda h: (nova.free_ram(h), h), default=None)
+                    if most is not None:
+                        why += f" (most free: {max(0.0, nova.free_ram(most)) / 1024:.0f} GiB RAM on {most})"
+                return why
+        if kinds == [ActionKind.LIVE_MIGRATE]:
+            return "its live migration would go to an older host or not converge, and cold-migrate is not allowed"
+        if self.rules.vnf_first and self._strict:
+            return "a cold migration waits for an upgraded host"
+        return "the placement rules left it no destination in this wave"
 
     def _partner(self, server: str) -> str | None:
         vnf = self.snapshot.vnf_of_server[server]
@@ -505,14 +548,22 @@ class WaveBuilder:
             self._pool_cache[key] = pool
         return pool
 
-    def _why(self, failures: list[str]) -> list[str]:
+    def _why(self, failures: list[str], strategy: str) -> list[str]:
         reasons = [m for zone in zone_capacities(self.snapshot, self.options) for m in zone.messages()]
+        reasons += [z.message() + ": " + ", ".join(z.remedies)
+                    for z in fragmentation(self.snapshot, self.options)]
         seen: set[str] = set()
         for failure in failures:
             if failure not in seen:
                 seen.add(failure)
                 reasons.append(failure)
-        return reasons[:20] or ["no host can be upgraded under the current limits"]
+        reasons = reasons[:20] or ["no host can be upgraded under the current limits"]
+        if strategy != "optimized":
+            reasons.append(
+                f"{strategy} migrates first and leaves destinations to Nova's scheduler: the "
+                "optimized strategy (VNF switchovers, steered destinations) may still find a plan"
+            )
+        return reasons
 
 
 _MOVES = frozenset({ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE})

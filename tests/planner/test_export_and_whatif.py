@@ -114,7 +114,7 @@ def test_precheck_command_on_a_file_exits_by_its_verdict(demo_file, tmp_path, ca
     call_command("precheck", "--file", str(demo_file), "--json")
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True and data["counts"]["fail"] == 0
-    assert len(data["items"]) == 15
+    assert len(data["items"]) == 16
     broken = json.loads(demo_file.read_text())
     broken["servers"][0]["status"] = "ERROR"
     bad = tmp_path / "bad.json"

@@ -8,8 +8,10 @@ import pytest
 
 from domain.plan import ActionKind
 from domain.snapshot import Component, Release, ServiceState, ServiceStatus
+from planner.errors import NoPlanError
 from planner.options import PlanOptions
 from planner.precheck import CHECKS, PrecheckResult, Status, run_precheck
+from planner.strategies import STRATEGIES, make_plan
 from tests.planner.builder import (
     NEW,
     active_standby,
@@ -18,6 +20,7 @@ from tests.planner.builder import (
     host,
     pool,
     server,
+    single,
     three_hosts,
 )
 
@@ -46,6 +49,7 @@ def test_a_healthy_cloud_passes_every_item_in_a_stable_order():
         "health.servers-error",
         "health.servers-busy",
         "nfvi.capacity",
+        "nfvi.fragmentation",
         "vnf.redundancy",
         "vnf.no-ha",
         "versions.valid",
@@ -59,7 +63,7 @@ def test_a_healthy_cloud_passes_every_item_in_a_stable_order():
     assert len(items) == len(CHECKS)
     assert {i.id: i.status for i in items if i.status != Status.PASS} == {}
     result = PrecheckResult(tuple(items))
-    assert result.ok and result.counts() == {"pass": 15, "warn": 0, "fail": 0}
+    assert result.ok and result.counts() == {"pass": 16, "warn": 0, "fail": 0}
     assert items[0].to_dict() == {
         "id": "health.services-up",
         "title": "Every nova-compute service is up",
@@ -133,6 +137,61 @@ def test_nfvi_capacity_says_how_many_hosts_are_missing_and_where():
         "az2: 0.1 hosts' worth of free RAM, 0.9 needed to drain b1)"
     )
     assert i.subjects == ("az2",)
+
+
+def _fragmented():
+    """Three 64 GiB hosts each run one 40 GiB server without HA: 72 GiB free, 24 GiB per host."""
+    return cloud(
+        [host("h1"), host("h2"), host("h3")],
+        [server("A", "h1", ram_gib=40), server("B", "h2", ram_gib=40), server("C", "h3", ram_gib=40)],
+        vnfs=[single("A", "A"), single("B", "B"), single("C", "C")],
+    )
+
+
+def test_a_fragmented_zone_fails_the_precheck_with_the_remedy_in_numbers():
+    snap = _fragmented()
+    # In total the zone has room for any one host's servers...
+    assert item(snap, "nfvi.capacity").status == Status.PASS
+    # ...but in pieces of 24 GiB, and each server needs 40.
+    i = item(snap, "nfvi.fragmentation")
+    assert i.status == Status.FAIL
+    assert i.reason == (
+        "fragmentation in az1: from the start, no host can be drained: h1's A fits in no other "
+        "host's free room (24 GiB RAM free at most, on h3; 48 GiB free in the zone)"
+    )
+    assert i.fix == "az1: 1 more host like h1 in az1, or free 16 GiB of RAM on h3, or allow stop-start of A."
+    assert i.subjects == ("az1", "h1", "A")
+    # The planner refuses it too, with the same words.
+    for name in STRATEGIES:
+        with pytest.raises(NoPlanError) as caught:
+            make_plan(name, snap, PlanOptions(time_budget_s=1))
+        assert caught.value.reasons[0].startswith("fragmentation in az1: from the start"), name
+
+
+def test_each_remedy_of_a_fragmented_zone_is_enough():
+    snap = _fragmented()
+    # 1 more host like h1.
+    more = replace(snap, hosts=(*snap.hosts, host("h4")))
+    assert item(more, "nfvi.fragmentation").status == Status.PASS
+    # Or 16 GiB freed on h3: C shrinks from 40 to 24 GiB.
+    freed = replace(snap, servers=tuple(
+        replace(s, ram_mib=24 * 1024) if s.name == "C" else s for s in snap.servers))
+    assert item(freed, "nfvi.fragmentation").status == Status.PASS
+    # Or stop-start allowed.
+    stop = PlanOptions(allowed_actions=PlanOptions().allowed_actions | {ActionKind.STOP_START})
+    assert item(snap, "nfvi.fragmentation", stop).status == Status.PASS
+
+
+def test_a_pool_member_that_does_not_fit_is_remedied_by_scaling_in():
+    snap = cloud(
+        [host("h1"), host("h2"), host("h3")],
+        [server("p1", "h1", ram_gib=40), server("p2", "h2", ram_gib=40), server("p3", "h3", ram_gib=40)],
+        vnfs=[pool("p", "p1", "p2", "p3", required=2)],
+    )
+    no_switchover = PlanOptions(allowed_actions={ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE})
+    i = item(snap, "nfvi.fragmentation", no_switchover)
+    assert i.status == Status.FAIL
+    assert "or scale p in by 1" in i.fix and "or allow switchover for p" not in i.fix
 
 
 def test_nfvi_capacity_counts_servers_parked_by_their_vnf_as_needing_no_room():

@@ -167,7 +167,13 @@ def test_no_plan_says_which_zone_lacks_capacity():
         assert caught.value.reasons[0] == (
             "capacity: 1 more host's worth of RAM needed in az2 (to drain b1)"
         ), name
-        assert "b1: no allowed action or destination for x0" in caught.value.reasons
+        assert (
+            "b1: no allowed action or destination for x0: no room for it (12 GiB RAM, 1 vCPU, "
+            "20 GiB disk) on any host of az2 outside this wave (most free: 4 GiB RAM on b2)"
+        ) in caught.value.reasons, name
+        baseline = caught.value.reasons[-1].endswith("the optimized strategy (VNF switchovers, "
+                                                     "steered destinations) may still find a plan")
+        assert baseline == (name != "optimized"), name
 
 
 def test_no_plan_when_active_and_standby_share_a_host():
