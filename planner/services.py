@@ -23,6 +23,7 @@ from domain import drift
 from escalator_site import roles
 from escalator_site.jobs import submit as submit_job
 from inventory.services import current_version, get_cloud, load_snapshot, version_snapshot
+from planner import edit
 from planner.choices import JobState, PlanState
 from planner.errors import NoPlanError
 from planner.export import plan_from_dict, plan_to_dict
@@ -321,22 +322,14 @@ def move_host(plan: Plan, user, host: str, wave: int) -> Plan:
     """Move one host to another wave (1-based; one past the last makes a new wave)."""
     _require(roles.can_plan(user), "change plans")
     _check_changeable(plan)
-    content = json.loads(json.dumps(plan.content))
-    waves = content["waves"]
-    step = None
-    for w in waves:
-        for candidate in w["hosts"]:
-            if candidate["host"] == host:
-                step = candidate
-                w["hosts"].remove(candidate)
-    if step is None:
-        raise WorkflowError(f"Host {host!r} is not in this plan.")
-    if not 1 <= wave <= len(waves) + 1:
-        raise WorkflowError(f"Wave {wave} does not exist (1 to {len(waves) + 1}).")
-    if wave == len(waves) + 1:
-        waves.append({"hosts": []})
-    waves[wave - 1]["hosts"].append(step)
-    content["waves"] = [w for w in waves if w["hosts"]]
+    snapshot = plan_snapshot(plan)
+    # The host's actions and those it affects are planned again (planner.edit):
+    # a move that leaves no valid plan is refused, never saved with violations.
+    try:
+        edited = edit.move_host(snapshot, plan_from_dict(plan.content), host, wave)
+    except edit.EditRefused as exc:
+        raise WorkflowError(f"Cannot move {host} to wave {wave}: " + "; ".join(exc.reasons)) from exc
+    content = {**plan.content, **plan_to_dict(edited, snapshot)}
     return change_content(plan, user, content, f"moved {host} to wave {wave}")
 
 

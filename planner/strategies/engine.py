@@ -216,6 +216,49 @@ class WaveBuilder:
             warnings=tuple(dict.fromkeys(self.warnings)),
         )
 
+    def drain_wave(
+        self, state: CloudState, hosts: Sequence[str], later: Sequence[str]
+    ) -> tuple[list[HostStep], list[str]]:
+        """Actions for a wave whose hosts are given (a plan edited by hand), then upgrade them.
+
+        Each host's servers get an action by the strategy's rules, to hosts
+        outside the wave (``later``: the hosts of the waves that follow, in
+        order). Returns the steps and, for each host that could not be
+        drained, why (then nothing of the wave is kept).
+        """
+        self._incoming = {}
+        self._later_cache = {}
+        self._strict = False
+        in_wave = set(hosts)
+        steps: list[HostStep] = []
+        failures: list[str] = []
+        mark = state.mark()
+        for name in hosts:
+            actions = self._drain(state, name, state.servers_on(name), in_wave, list(later)[::-1], failures)
+            if actions is None:
+                state.rollback(mark)
+                return [], failures
+            steps.append(HostStep(host=name, actions=tuple(actions)))
+        state.commit()
+        for name in hosts:
+            state.upgrade(name)
+        return steps, failures
+
+    def replay(self, state: CloudState, wave: Wave) -> None:
+        """Apply a wave as planned (its moves, its switchovers), then upgrade its hosts."""
+        by_name = self.snapshot.server_by_name
+        for step in wave.hosts:
+            for action in step.actions:
+                if action.kind in _MOVES and action.target:
+                    state.move(by_name[action.server], action.target)
+                elif action.kind == ActionKind.SWITCHOVER and self.is_active(action.server):
+                    partner = self._partner(action.server)
+                    if partner is not None:
+                        self.active[self.snapshot.vnf_of_server[action.server].name] = partner
+        state.commit()
+        for step in wave.hosts:
+            state.upgrade(step.host)
+
     def _fill_wave(self, state: CloudState, remaining: list[str]) -> tuple[list[HostStep], list[str]]:
         rules = self.rules
         hosts = self.snapshot.host_by_name

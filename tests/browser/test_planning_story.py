@@ -114,7 +114,7 @@ def test_planner_builds_compares_submits_and_an_approver_approves(
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     response = page.request.post(parallel_url + "approve/",
                                  headers={"X-CSRFToken": token, "Referer": parallel_url})
-    assert "The author of a plan cannot approve it" in response.text()
+    assert "You created or changed this plan: another approver must approve it" in response.text()
     page.goto(parallel_url)
     assert page.inner_text("#plan-state") == "Submitted"
     _sign_out(page)
@@ -130,14 +130,17 @@ def test_planner_builds_compares_submits_and_an_approver_approves(
 
     _sign_in(page, site, "planner-1")
     page.goto(parallel_url)
-    last_host = page.locator("#waves tbody tr").last.get_attribute("data-host")
-    page.fill("#move-host-form input[name=host]", last_host)
-    page.fill("#move-host-form input[name=wave]", "1")
+    # The first host into a new wave at the end: a move that keeps the plan valid.
+    first_host = page.locator("#waves tbody tr").first.get_attribute("data-host")
+    last_wave = int(page.locator("#waves tbody tr").last.get_attribute("data-wave"))
+    page.fill("#move-host-form input[name=host]", first_host)
+    page.fill("#move-host-form input[name=wave]", str(last_wave + 1))
     page.click("#move-host-form button")
     page.wait_for_selector("text=it is a draft again")
     assert page.inner_text("#plan-state") == "Draft"
     log = page.locator("#audit-log tbody tr").all_inner_texts()
     assert [line.split("\t")[2] for line in log] == [
-        "requested", "created", "simulated", "submitted", "approved", "changed"]
+        "requested", "created", "simulation requested", "simulated", "submitted", "approved",
+        "changed"]
     assert "approval withdrawn" in log[-1]
     assert serial_url != parallel_url

@@ -80,14 +80,17 @@ def test_a_change_after_approval_sends_the_plan_back_to_draft(
     services.approve_plan(plan, role_users["approver"])
     plan.refresh_from_db()
     approved_hash = plan.approved_hash
-    last_host = plan.content["waves"][-1]["hosts"][0]["host"]
+    # The first host moved into a wave of its own at the end: valid, re-planned.
+    first_host = plan.content["waves"][0]["hosts"][0]["host"]
+    waves = len(plan.content["waves"])
 
-    services.move_host(plan, role_users["planner2"], last_host, 1)
+    services.move_host(plan, role_users["planner2"], first_host, waves + 1)
     plan.refresh_from_db()
     assert plan.state == PlanState.DRAFT
     assert plan.approved_hash == "" and plan.approved_by is None
     assert plan.content_hash != approved_hash
-    assert last_host in [h["host"] for h in plan.content["waves"][0]["hosts"]]
+    assert [h["host"] for h in plan.content["waves"][-1]["hosts"]] == [first_host]
+    assert plan.validation["ok"] is True
     event = plan.events.last()
     assert (event.action, event.from_state, event.to_state) == ("changed", "approved", "draft")
     assert not services.is_approved_as_is(plan)
@@ -141,8 +144,8 @@ def test_simulation_of_a_changed_plan_fails_and_says_why(
 ):
     plan = services.create_plan(role_users["planner"], "serial")
     simulation = services.request_simulation(plan, role_users["planner"], runs=2)
-    host = plan.content["waves"][-1]["hosts"][0]["host"]
-    services.move_host(plan, role_users["planner"], host, 1)
+    host = plan.content["waves"][0]["hosts"][0]["host"]
+    services.move_host(plan, role_users["planner"], host, len(plan.content["waves"]) + 1)
     from planner.tasks import simulate_task
 
     with pytest.raises(RuntimeError):
@@ -174,3 +177,17 @@ def test_planning_in_the_background_and_a_plan_that_cannot_be(
     failed = Plan.objects.get(state=PlanState.FAILED)
     assert failed.validation["error"].startswith("No serial plan is possible")
     assert [e.action for e in failed.events.all()] == ["requested", "failed"]
+
+
+def test_a_move_that_would_break_the_plan_is_refused_and_changes_nothing(
+    lab_cloud, role_users, inline_tasks, django_capture_on_commit_callbacks
+):
+    plan = services.create_plan(role_users["planner"], "serial")
+    before = (plan.content_hash, plan.state, plan.events.count())
+    last_host = plan.content["waves"][-1]["hosts"][0]["host"]
+    # Every host in wave 1: the load balancer's members would go down together.
+    with pytest.raises(services.WorkflowError, match=f"Cannot move {last_host} to wave 1: ") as caught:
+        services.move_host(plan, role_users["planner"], last_host, 1)
+    assert "max_impacted" in str(caught.value) or "share" in str(caught.value)
+    plan.refresh_from_db()
+    assert (plan.content_hash, plan.state, plan.events.count()) == before
