@@ -66,6 +66,18 @@ class Diff:
         out += [str(c) for c in self.changes]
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Diff:
+        """A stored diff (``to_dict``) read back; an empty mapping is no change."""
+        return cls(
+            hosts_added=tuple(data.get("hosts_added", ())),
+            hosts_removed=tuple(data.get("hosts_removed", ())),
+            servers_added=tuple(data.get("servers_added", ())),
+            servers_removed=tuple(data.get("servers_removed", ())),
+            changes=tuple(Change(c["kind"], c["name"], c["field"], c["old"], c["new"])
+                          for c in data.get("changes", ())),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "hosts_added": list(self.hosts_added), "hosts_removed": list(self.hosts_removed),

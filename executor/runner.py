@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
 from executor.actions import Policy
 from executor.choices import ACTIVE_STATES, ExecutionState
+from executor.clouds import clouds_yaml
 from executor.expected import expectations
 from executor.hooks import make_upgrade_driver, make_vnf_manager
 from executor.machine import Machine, Outcome, RunResult
@@ -39,13 +39,6 @@ logger = logging.getLogger(__name__)
 def lease_seconds() -> float:
     """How long a silent worker keeps an execution (env ESCALATOR_EXECUTION_LEASE_S)."""
     return float(os.environ.get("ESCALATOR_EXECUTION_LEASE_S", "15"))
-
-
-def clouds_yaml() -> str:
-    path = os.environ.get("OS_CLIENT_CONFIG_FILE") or settings.CLOUDS_YAML
-    # openstacksdk reads only the environment variable.
-    os.environ.setdefault("OS_CLIENT_CONFIG_FILE", path)
-    return path
 
 
 def sandbox_control_url(cloud_name: str) -> str:
@@ -169,7 +162,8 @@ def run_execution(execution_id: int, cloud: Any = None, upgrade_driver: Any = No
         except Exception as exc:  # the cloud unreachable, a bad config, a bug: show it
             logger.exception("execution %s stopped", execution_id)
             result = RunResult(Outcome.BLOCKED, f"{type(exc).__name__}: {exc}")
-        return _finish(execution, token, result)
+        # An injected port (a test's fake cloud) is not the cloud the inventory reads.
+        return _finish(execution, token, result, refresh=cloud is None)
     finally:
         heartbeat.stopped.set()
         heartbeat.join(timeout=5)
@@ -177,7 +171,7 @@ def run_execution(execution_id: int, cloud: Any = None, upgrade_driver: Any = No
                                                                        lease_until=None)
 
 
-def _finish(execution: Execution, token: str, result: RunResult) -> str:
+def _finish(execution: Execution, token: str, result: RunResult, refresh: bool = True) -> str:
     if result.outcome is Outcome.LOST:
         return "lost"
     state = FINAL_OF[result.outcome]
@@ -191,6 +185,14 @@ def _finish(execution: Execution, token: str, result: RunResult) -> str:
                  state=str(state), cause=result.cause, step=result.failed_step)
     if final:
         from executor.plan_state import plan_finished
+        from executor.refresh import refresh_after_execution
 
         plan_finished(execution, state)
+        # The cloud has changed under the execution: the inventory shows it now.
+        refreshed = (refresh_after_execution(execution.plan.cloud.name, execution.cloud_name)
+                     if refresh else None)
+        if refreshed is not None:
+            record_event(execution.pk, "execution",
+                         f"inventory refreshed from the cloud: version {refreshed.version}, "
+                         f"{len(refreshed.changes)} changes", version=refreshed.version)
     return str(state)

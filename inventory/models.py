@@ -54,6 +54,9 @@ class Cloud(models.Model):
     )
     target_release = models.CharField(max_length=255, blank=True)
     updated = models.DateTimeField(auto_now=True)
+    # The last refresh from the cloud asked for, and why it failed (empty: it did not).
+    refresh_requested = models.DateTimeField(null=True, blank=True)
+    refresh_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -435,6 +438,7 @@ class VnfMember(models.Model):
 class VersionKind(models.TextChoices):
     IMPORT = "import", "Imported from a file"
     REFRESH = "refresh", "Read from the cloud"
+    EDIT = "edit", "Edited through the API or the admin"
     MIGRATION = "migration", "Made from the stored rows (upgrade of Escalator)"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from domain import drift
 from domain.snapshot import (
@@ -163,6 +164,39 @@ def current_version(cloud: m.Cloud) -> m.InventoryVersion:
         version = record_version(cloud, load_snapshot(cloud), kind=m.VersionKind.MIGRATION,
                                  source="the stored inventory")
     return version
+
+
+def record_edit(cloud: m.Cloud, user, what: str) -> m.InventoryVersion:
+    """An edit of the stored rows (API, admin) becomes a version too: plans see it."""
+    return record_version(cloud, load_snapshot(cloud), kind=m.VersionKind.EDIT,
+                          source=what, user=user)
+
+
+# The background task that reads a cloud from OpenStack (executor.tasks), by name:
+# the inventory app does not import the executor, which owns the OpenStack adapter.
+REFRESH_TASK = "executor.refresh"
+
+
+def request_refresh(cloud: m.Cloud, user) -> None:
+    """Read the cloud again from OpenStack, in the background; a new version when done."""
+    from escalator_site.jobs import submit
+
+    m.Cloud.objects.filter(pk=cloud.pk).update(refresh_requested=timezone.now(), refresh_error="")
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    transaction.on_commit(lambda: submit(REFRESH_TASK, cloud.pk, user_id))
+
+
+def version_history(cloud: m.Cloud, limit: int = 20) -> list[dict[str, Any]]:
+    """The cloud's newest versions, each with what changed since the one before."""
+    current_version(cloud)
+    return [
+        {"number": v.number, "kind": v.kind, "kind_label": v.get_kind_display(),
+         "source": v.source, "created": v.created,
+         "created_by": v.created_by.username if v.created_by else "",
+         "fingerprint": v.fingerprint, "counts": v.counts,
+         "changes": drift.Diff.from_dict(v.changes).lines()}
+        for v in cloud.versions.select_related("created_by").order_by("-number")[:limit]
+    ]
 
 
 @lru_cache(maxsize=32)
@@ -425,6 +459,7 @@ def cloud_overview(cloud: str | None = None) -> dict:
         m.Vnf.objects.filter(cloud=row).values_list("ha_model").annotate(n=Count("id"))
     )
     behind = HostFilterSet({"behind_target": "true"}, queryset=hosts).qs.count()
+    version = version_history(row, limit=1)[0]
     ram_total = host_figures["ram"] or 0
     return {
         "cloud": row,
@@ -435,4 +470,5 @@ def cloud_overview(cloud: str | None = None) -> dict:
         "hosts_behind_target": behind,
         "ram_used_pct": round(100 * (server_figures["ram"] or 0) / ram_total, 1) if ram_total else 0,
         "azs": list(hosts.values_list("az", flat=True).distinct().order_by("az")),
+        "version": version,
     }

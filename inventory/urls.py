@@ -10,5 +10,6 @@ urlpatterns = [
     path("vnfs/", views.vnf_list, name="vnf-list"),
     path("vnfs/<int:pk>/", views.vnf_detail, name="vnf-detail"),
     path("import/", views.import_inventory, name="import"),
+    path("clouds/<str:name>/refresh/", views.refresh, name="refresh"),
     path("export/", views.export_inventory, name="export"),
 ]

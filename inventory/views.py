@@ -7,6 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from escalator_site.permissions import role_required
 from escalator_site.roles import Role
@@ -68,8 +71,18 @@ def host_list(request):
             "component_names": m.HostComponent.objects.values_list("name", flat=True)
             .distinct()
             .order_by("name"),
+            **_current_version(),
         },
     )
+
+
+def _current_version() -> dict:
+    """The default cloud and its current version, for the version panel (none stored: empty)."""
+    try:
+        cloud = services.default_cloud()
+    except services.CloudNotFound:
+        return {}
+    return {"cloud": cloud, "version": services.version_history(cloud, limit=1)[0]}
 
 
 @login_required
@@ -117,6 +130,25 @@ def vnf_detail(request, pk: int):
     return render(request, "inventory/vnf_detail.html", {"vnf": vnf, "groups": groups})
 
 
+@require_POST
+@role_required(Role.ADMIN)
+def refresh(request, name: str):
+    """Read the cloud again from OpenStack in the background; back to where the button was."""
+    cloud = get_object_or_404(m.Cloud, name=name)
+    services.request_refresh(cloud, request.user)
+    messages.success(request, f"Refresh of cloud {cloud.name} from OpenStack started: "
+                              "the hosts show the new version when it is read.")
+    return redirect(_back(request, "inventory:host-list"))
+
+
+def _back(request, default: str) -> str:
+    target = request.META.get("HTTP_REFERER", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return reverse(default)
+
+
 @role_required(Role.ADMIN)
 def import_inventory(request):
     problems: list[str] = []
@@ -125,7 +157,8 @@ def import_inventory(request):
         if form.is_valid():
             try:
                 counts = services.import_upload(
-                    form.cleaned_data["file"], replace=form.cleaned_data["replace"]
+                    form.cleaned_data["file"], replace=form.cleaned_data["replace"],
+                    user=request.user,
                 )
             except InventoryError as exc:
                 problems = exc.problems
@@ -133,7 +166,8 @@ def import_inventory(request):
                 messages.success(
                     request,
                     "Imported {hosts} hosts, {servers} servers, {vnfs} VNFs and "
-                    "{server_groups} server groups.".format(**counts),
+                    "{server_groups} server groups as inventory version {version}."
+                    .format(**counts),
                 )
                 return redirect("inventory:host-list")
     else:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory import models as m
@@ -12,14 +13,35 @@ class ComponentSerializer(serializers.ModelSerializer):
         fields = ["name", "version"]
 
 
+class InventoryVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    source = serializers.CharField()
+    created = serializers.DateTimeField()
+    created_by = serializers.CharField()
+    fingerprint = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    changes = serializers.ListField(child=serializers.CharField(),
+                                    help_text="What changed since the previous version.")
+
+
 class CloudSerializer(serializers.ModelSerializer):
     target_components = serializers.SerializerMethodField()
     control_plane = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField()
 
     class Meta:
         model = m.Cloud
         fields = ["id", "name", "openstack_cloud", "target_release", "target_components",
-                  "control_plane", "updated"]
+                  "control_plane", "updated", "version", "refresh_requested", "refresh_error"]
+
+    @extend_schema_field(InventoryVersionSerializer)
+    def get_version(self, cloud) -> dict:
+        """The current inventory version: when it was taken, from where, what changed."""
+        from inventory.services import version_history
+
+        return version_history(cloud, limit=1)[0]
 
     def get_target_components(self, cloud) -> dict[str, str]:
         return {c.name: c.version for c in cloud.target_components.all()}

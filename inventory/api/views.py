@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -46,6 +47,22 @@ class CloudViewSet(viewsets.ReadOnlyModelViewSet):
         content_type = "application/json" if fmt == "json" else "application/yaml"
         return HttpResponse(text, content_type=content_type)
 
+    @extend_schema(responses={200: s.InventoryVersionSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def versions(self, request, name=None):
+        """The cloud's inventory versions, newest first, each with what changed."""
+        history = services.version_history(self.get_object(), limit=100)
+        return Response(s.InventoryVersionSerializer(history, many=True).data)
+
+    @extend_schema(request=None, responses={202: s.CloudSerializer})
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, name=None):
+        """Read the cloud again from OpenStack (in the background): a new version when done."""
+        cloud = self.get_object()
+        services.request_refresh(cloud, request.user)
+        cloud.refresh_from_db()
+        return Response(s.CloudSerializer(cloud).data, status=status.HTTP_202_ACCEPTED)
+
     @extend_schema(request=s.InventoryImportSerializer, responses={201: dict, 400: dict})
     @action(
         detail=False,
@@ -58,7 +75,8 @@ class CloudViewSet(viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
         try:
-            counts = services.import_upload(upload, replace=serializer.validated_data["replace"])
+            counts = services.import_upload(upload, replace=serializer.validated_data["replace"],
+                                            user=request.user)
         except InventoryError as exc:
             return Response({"problems": exc.problems}, status=status.HTTP_400_BAD_REQUEST)
         return Response(counts, status=status.HTTP_201_CREATED)
@@ -76,6 +94,12 @@ class HostViewSet(
     permission_classes = [ReadOrRole]  # writes: the admin role
     ordering_fields = ["name", "az", "vcpus", "ram_mib", "server_count", "used_ram_mib"]
     ordering = ["name"]
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            host = serializer.save()
+            # Plans read inventory versions: an edit is one too.
+            services.record_edit(host.cloud, self.request.user, f"API edit of host {host.name}")
 
 
 class ServerViewSet(viewsets.ReadOnlyModelViewSet):

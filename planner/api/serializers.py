@@ -16,11 +16,14 @@ class PlanEventSerializer(serializers.ModelSerializer):
 
 class SimulationSerializer(serializers.ModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    inventory_version = serializers.SlugRelatedField(slug_field="number", read_only=True,
+                                                     allow_null=True)
     progress_ws = serializers.SerializerMethodField()
 
     class Meta:
         model = Simulation
-        fields = ["id", "plan", "runs", "seed", "params", "state", "done_runs", "summary",
+        fields = ["id", "plan", "inventory_version", "runs", "seed", "params", "state",
+                  "done_runs", "summary",
                   "error", "requested_by", "created", "started", "finished", "content_hash",
                   "progress_ws"]
         read_only_fields = fields
@@ -39,21 +42,32 @@ class PlanSerializer(serializers.ModelSerializer):
     cloud = serializers.SlugRelatedField(slug_field="name", read_only=True)
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    inventory_version = serializers.SlugRelatedField(slug_field="number", read_only=True,
+                                                     allow_null=True)
+    policy = serializers.JSONField(source="options", read_only=True)
 
     class Meta:
         model = Plan
-        fields = ["id", "name", "cloud", "strategy", "options", "target_release", "state",
-                  "content_hash", "approved_hash", "validation", "lower_bound_s", "author",
-                  "approved_by", "created", "updated"]
+        fields = ["id", "name", "cloud", "inventory_version", "strategy", "options", "policy",
+                  "target_release", "state", "content_hash", "approved_hash",
+                  "approved_simulation", "validation", "lower_bound_s", "author", "approved_by",
+                  "created", "updated"]
         read_only_fields = fields
 
 
 class PlanDetailSerializer(PlanSerializer):
     events = PlanEventSerializer(many=True, read_only=True)
+    out_of_date = serializers.SerializerMethodField()
 
     class Meta(PlanSerializer.Meta):
-        fields = [*PlanSerializer.Meta.fields, "content", "events"]
+        fields = [*PlanSerializer.Meta.fields, "out_of_date", "content", "events"]
         read_only_fields = fields
+
+    def get_out_of_date(self, plan) -> list[str]:
+        """Why the plan no longer fits the cloud's current inventory (empty: it does)."""
+        from planner.services import plan_drift
+
+        return plan_drift(plan)
 
 
 class PlanCreateSerializer(serializers.Serializer):
@@ -74,15 +88,28 @@ class SimulateSerializer(serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
 
 
+class PolicySerializer(serializers.Serializer):
+    options = serializers.DictField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ApproveSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    simulation = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                          min_value=1, max_value=2**31 - 1)
+
+
 class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class PrecheckRunSerializer(serializers.ModelSerializer):
     cloud = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    inventory_version = serializers.SlugRelatedField(slug_field="number", read_only=True,
+                                                     allow_null=True)
     run_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PrecheckRun
-        fields = ["id", "cloud", "at", "run_by", "ok", "counts", "items"]
+        fields = ["id", "cloud", "inventory_version", "at", "run_by", "ok", "counts", "items"]
         read_only_fields = fields

@@ -26,7 +26,7 @@ class PlanViewSet(
 ):
     """Upgrade plans: create with a strategy, simulate, submit, approve or reject, export."""
 
-    queryset = Plan.objects.select_related("cloud", "author", "approved_by")
+    queryset = Plan.objects.select_related("cloud", "author", "approved_by", "inventory_version")
     permission_classes = [PlanPermission]
     filterset_fields = ["state", "strategy", "cloud__name"]
     ordering_fields = ["created", "updated", "state"]
@@ -67,6 +67,32 @@ class PlanViewSet(
             return _refusal(exc)
         return Response(s.PlanDetailSerializer(plan, context={"request": request}).data)
 
+    @extend_schema(request=s.PolicySerializer, responses={200: s.PlanDetailSerializer})
+    @action(detail=True, methods=["put"], url_path="policy")
+    def policy(self, request, pk=None):
+        """Change the options that bound the plan; it goes back to draft."""
+        body = s.PolicySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            plan = services.change_policy(self.get_object(), request.user,
+                                          body.validated_data["options"],
+                                          body.validated_data["comment"])
+        except services.WorkflowError as exc:
+            return _refusal(exc)
+        return Response(s.PlanDetailSerializer(plan, context={"request": request}).data)
+
+    @extend_schema(request=s.CommentSerializer, responses={200: s.PlanDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def replan(self, request, pk=None):
+        """Plan again against the cloud's current inventory version (back to draft)."""
+        body = s.CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            plan = services.replan(self.get_object(), request.user, body.validated_data["comment"])
+        except services.WorkflowError as exc:
+            return _refusal(exc)
+        return Response(s.PlanDetailSerializer(plan, context={"request": request}).data)
+
     @extend_schema(request=s.SimulateSerializer, responses={202: s.SimulationSerializer})
     @action(detail=True, methods=["post"])
     def simulate(self, request, pk=None):
@@ -93,10 +119,19 @@ class PlanViewSet(
     def submit(self, request, pk=None):
         return self._workflow(request, services.submit_plan)
 
-    @extend_schema(request=s.CommentSerializer, responses={200: s.PlanSerializer})
+    @extend_schema(request=s.ApproveSerializer, responses={200: s.PlanSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._workflow(request, services.approve_plan)
+        """Approve the plan with the estimate the approver saw (default: the latest baseline)."""
+        body = s.ApproveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            plan = services.approve_plan(self.get_object(), request.user,
+                                         body.validated_data["comment"],
+                                         simulation=body.validated_data["simulation"])
+        except services.WorkflowError as exc:
+            return _refusal(exc)
+        return Response(s.PlanSerializer(plan, context={"request": request}).data)
 
     @extend_schema(request=s.CommentSerializer, responses={200: s.PlanSerializer})
     @action(detail=True, methods=["post"])

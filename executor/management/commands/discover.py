@@ -10,10 +10,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from executor.port import CloudError
+from executor.refresh import RefreshError, refresh_cloud
 from inventory import services
-from inventory.consistency import find_problems
-from inventory.discovery import merge
 from inventory.files import InventoryError, load_inventory
 from inventory.models import Cloud
 
@@ -36,48 +34,45 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args, **options):
-        # The adapter imports openstacksdk: only when the command runs.
-        from executor.openstack_adapter import read_snapshot
-
         name = options["cloud"]
+        overlay, source, stored = self._overlay(options)
         try:
-            discovered = read_snapshot(name, timeout=options["timeout"])
-        except CloudError as exc:
-            raise CommandError(f"cannot read cloud {name!r}: {exc}") from exc
-        overlay, source = self._overlay(options)
-        merged = merge(discovered, overlay, cloud=options["name"])
-        problems = find_problems(merged.snapshot)
-        if problems:
+            refreshed = refresh_cloud(stored, openstack_cloud=name, overlay=overlay,
+                                      name=options["name"], timeout=options["timeout"])
+        except RefreshError as exc:
             if options["json"]:
-                self.stdout.write(json.dumps({"ok": False, "problems": problems,
-                                              "notes": list(merged.notes)}))
+                self.stdout.write(json.dumps({"ok": False, "problems": exc.problems}))
             else:
-                for problem in problems:
+                for problem in exc.problems:
                     self.stderr.write(problem)
-            raise CommandError(f"{len(problems)} problem(s) in what was discovered; "
-                               "nothing was stored.")
-        counts = services.replace_inventory(merged.snapshot)
+            raise CommandError(f"{len(exc.problems)} problem(s) reading {name!r}; "
+                               "nothing was stored.") from exc
         if options["json"]:
-            self.stdout.write(json.dumps({"ok": True, "cloud": merged.snapshot.cloud,
-                                          "overlay": source, **counts,
-                                          "notes": list(merged.notes)}))
+            self.stdout.write(json.dumps({"ok": True, "cloud": refreshed.cloud,
+                                          "overlay": source, **refreshed.counts,
+                                          "version": refreshed.version,
+                                          "changes": refreshed.changes,
+                                          "notes": refreshed.notes}))
             return
-        for note in merged.notes:
+        for note in refreshed.notes:
             self.stdout.write(f"note: {note}")
+        for change in refreshed.changes:
+            self.stdout.write(f"changed: {change}")
         self.stdout.write(self.style.SUCCESS(
-            f"Discovered {name!r} into cloud {merged.snapshot.cloud!r} (overlay: {source}): "
-            + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) + "."))
+            f"Discovered {name!r} into cloud {refreshed.cloud!r} (overlay: {source}), "
+            f"version {refreshed.version}: "
+            + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in refreshed.counts.items()) + "."))
 
     def _overlay(self, options):
-        """The overlay snapshot and where it came from."""
-        if options["overlay"]:
-            try:
-                return load_inventory(options["overlay"]), options["overlay"]
-            except InventoryError as exc:
-                raise CommandError("; ".join(exc.problems)) from exc
+        """The overlay snapshot, where it came from, and the stored cloud it refreshes."""
         wanted = options["name"] or options["cloud"]
         stored = (Cloud.objects.filter(name=wanted).first()
                   or Cloud.objects.filter(openstack_cloud=options["cloud"]).first())
+        if options["overlay"]:
+            try:
+                return load_inventory(options["overlay"]), options["overlay"], stored
+            except InventoryError as exc:
+                raise CommandError("; ".join(exc.problems)) from exc
         if stored is None:
-            return None, "none"
-        return services.load_snapshot(stored), f"stored cloud {stored.name!r}"
+            return None, "none", None
+        return services.load_snapshot(stored), f"stored cloud {stored.name!r}", stored
