@@ -406,6 +406,8 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             last = records[-1] if records else None
             notes["last_error"] = (f"migration {last.id} {last.status}, server still on "
                                    f"{server.host}" if last else f"still on {server.host}")
+            if not target:  # another host first next time (this one may not be ready)
+                notes["refused"] = [*notes.get("refused", ()), dest]
             ctx.save()
 
 
