@@ -56,7 +56,7 @@ def waves_table(content: dict[str, Any]) -> list[dict[str, Any]]:
                 counts[action["kind"]] = counts.get(action["kind"], 0) + 1
             hosts.append({"host": step["host"], "actions": step.get("actions", []),
                           "counts": sorted(counts.items())})
-        waves.append({"index": index, "hosts": hosts})
+        waves.append({"index": index, "hosts": hosts, "why": wave.get("why", "")})
     return waves
 
 

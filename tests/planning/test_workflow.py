@@ -191,3 +191,20 @@ def test_a_move_that_would_break_the_plan_is_refused_and_changes_nothing(
     assert "max_impacted" in str(caught.value) or "share" in str(caught.value)
     plan.refresh_from_db()
     assert (plan.content_hash, plan.state, plan.events.count()) == before
+
+
+def test_the_plan_page_shows_why_waves_stay_apart_and_the_plans_warnings(
+    lab_cloud, role_users, inline_tasks, client
+):
+    plan = services.create_plan(role_users["planner"], "serial")
+    assert plan.content["waves"][0]["why"] == (
+        f"the wave is full (hosts_per_wave 1): {plan.content['waves'][1]['hosts'][0]['host']}"
+    )
+    client.force_login(role_users["viewer"])
+    page = client.get(plan.get_absolute_url()).content.decode()
+    assert "apart from the next: the wave is full (hosts_per_wave 1)" in page
+    assert 'id="plan-warnings"' not in page
+    content = {**plan.content, "warnings": ["fw-a: its live migration will not converge"]}
+    services.change_content(plan, role_users["planner"], content)
+    page = client.get(plan.get_absolute_url()).content.decode()
+    assert 'id="plan-warnings"' in page and "fw-a: its live migration will not converge" in page
