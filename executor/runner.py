@@ -27,6 +27,7 @@ from executor.actions import Policy
 from executor.choices import ACTIVE_STATES, ExecutionState
 from executor.clouds import clouds_yaml
 from executor.expected import expectations
+from executor.hook_config import resolve
 from executor.hooks import make_upgrade_driver, make_vnf_manager
 from executor.machine import Machine, Outcome, RunResult
 from executor.models import Execution
@@ -123,9 +124,10 @@ def build_machine(execution: Execution, token: str, cloud: Any = None,
     return Machine(
         specs, cloud or connect(execution.cloud_name),
         DjangoStore(execution.pk, token),
-        vnf_manager=make_vnf_manager(config.get("vnf_manager")),
+        vnf_manager=make_vnf_manager(resolve("vnf_manager", config.get("vnf_manager"))),
         upgrade_driver=upgrade_driver or make_upgrade_driver(
-            config.get("upgrade_driver"), sandbox_control_url(execution.cloud_name)),
+            resolve("upgrade_driver", config.get("upgrade_driver")),
+            sandbox_control_url(execution.cloud_name)),
         policy=Policy.from_dict(config.get("policy")),
         plan_label=plan_label(execution),
         target_versions=execution.target_versions,

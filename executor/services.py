@@ -15,7 +15,8 @@ from escalator_site import roles
 from escalator_site.jobs import submit
 from executor.actions import Policy
 from executor.choices import ACTIVE_STATES, UNDER_WAY, ExecutionState, StepState, Wanted
-from executor.hooks import make_vnf_manager
+from executor.hook_config import SECTIONS, check, resolve
+from executor.hooks import make_upgrade_driver, make_vnf_manager
 from executor.models import Execution, StepRecord
 from executor.steps import build_steps
 from executor.store import record_event
@@ -82,7 +83,11 @@ def _config(plan: Plan, config: dict[str, Any] | None) -> dict[str, Any]:
         policy["keep_az"] = bool(keep_az)
     try:
         Policy.from_dict(policy)
-        make_vnf_manager(config.get("vnf_manager"))
+        for field in SECTIONS:
+            check(field, config.get(field))  # never a command line or URL from a user
+        make_vnf_manager(resolve("vnf_manager", config.get("vnf_manager")))
+        make_upgrade_driver(resolve("upgrade_driver", config.get("upgrade_driver")),
+                            "http://checked-at-run-time")
     except (ValueError, TypeError, KeyError) as exc:
         raise ExecutionError(f"Execution settings: {exc}") from exc
     config["policy"] = policy
