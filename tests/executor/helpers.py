@@ -66,7 +66,6 @@ class ExecutionKit:
 
     def approved(self, pure: PurePlan | None = None, *, state: str = "approved") -> Plan:
         from inventory.models import Cloud
-
         from inventory.services import current_version
         from planner.services import approval_hash
 
