@@ -36,6 +36,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from domain.plan import ActionKind
@@ -134,6 +135,104 @@ def floor_timings(params: Any) -> Timings:
         if least is not None:
             values[f.name] = least
     return replace(base, **values)
+
+
+# The fixed steps every host takes, drawn once per host by the simulator.
+FIXED_STEPS = ("disable_s", "upgrade_s", "reboot_s", "verify_s", "enable_s")
+
+
+def _pmf(dist: Any) -> dict[int, float] | None:
+    """A duration law on a one-second grid, every value rounded down (so never above the law)."""
+    if hasattr(dist, "value"):
+        return {math.floor(dist.value): 1.0}
+    if hasattr(dist, "mode"):
+        low, mode, high = float(dist.low), float(dist.mode), float(dist.high)
+
+        def cdf(x: float) -> float:
+            if x <= low:
+                return 0.0
+            if x >= high:
+                return 1.0
+            if x <= mode:
+                return (x - low) ** 2 / ((high - low) * (mode - low)) if mode > low else 0.0
+            return 1.0 - (high - x) ** 2 / ((high - low) * (high - mode)) if high > mode else 1.0
+    elif hasattr(dist, "high"):
+        low, high = float(dist.low), float(dist.high)
+
+        def cdf(x: float) -> float:
+            return 0.0 if x <= low else 1.0 if x >= high else (x - low) / (high - low)
+    elif hasattr(dist, "median"):
+        median, sigma = float(dist.median), float(dist.sigma)
+        cap = float(dist.cap)
+        low, high = 0.0, cap if math.isfinite(cap) else median * math.exp(8 * sigma)
+
+        def cdf(x: float) -> float:
+            if x <= 0:
+                return 0.0
+            if x >= high:
+                return 1.0
+            return 0.5 * math.erfc(-(math.log(x / median)) / (sigma * math.sqrt(2)))
+    else:
+        return None
+    if high <= low:
+        return {math.floor(low): 1.0}
+    pmf: dict[int, float] = {}
+    previous = 0.0
+    for x in range(math.floor(low), math.floor(high) + 1):
+        upper = cdf(x + 1.0)
+        if upper > previous:
+            pmf[x] = upper - previous
+            previous = upper
+    return pmf
+
+
+@lru_cache(maxsize=16)
+def _wave_means(laws: tuple[Any, ...], most: int) -> tuple[float, ...]:
+    """E[max of k hosts' fixed steps] for k = 0..most (the laws are the steps' distributions)."""
+    total: dict[int, float] = {0: 1.0}
+    for law in laws:
+        pmf = _pmf(law)
+        if pmf is None:
+            return ()
+        out: dict[int, float] = defaultdict(float)
+        for a, pa in total.items():
+            for b, pb in pmf.items():
+                out[a + b] += pa * pb
+        total = dict(out)
+    values = sorted(total)
+    cdf, running = [], 0.0
+    for v in values:
+        running += total[v]
+        cdf.append(min(1.0, running))
+    means = [0.0]
+    for k in range(1, most + 1):
+        previous, mean = 0.0, 0.0
+        for v, c in zip(values, cdf, strict=True):
+            ck = c**k
+            mean += v * (ck - previous)
+            previous = ck
+        means.append(mean)
+    return tuple(means)
+
+
+def _waves_expected(means: tuple[float, ...], hosts: int, waves: int, at_once: int) -> float:
+    """The least sum of E[max] over ``waves`` waves of at most ``at_once`` hosts holding ``hosts``.
+
+    E[max of k] is concave in k, so the least sum packs hosts into as few
+    full waves as it can and leaves the rest alone; more waves never help.
+    """
+    if not means or waves < 1 or hosts < 1:
+        return 0.0
+    waves = min(waves, hosts)
+    at_once = max(1, min(at_once, len(means) - 1))
+    extra = hosts - waves
+    full, rest = (extra // (at_once - 1), extra % (at_once - 1)) if at_once > 1 else (0, 0)
+    full = min(full, waves)
+    singles = waves - full - (1 if rest and full < waves else 0)
+    total = full * means[at_once] + singles * means[1]
+    if rest and full < waves:
+        total += means[1 + rest]
+    return total
 
 
 def _choices(
@@ -290,7 +389,7 @@ def _moved_twice_min(snapshot: Snapshot, options: PlanOptions, names: list[str])
 def _bound(
     snapshot: Snapshot, options: PlanOptions, timings: Timings, names: list[str], nic_factor: float,
     switchover_scale: float, forced: _Forced, default_nic: float, fabric: float | None = None,
-    block_migration: bool = False,
+    block_migration: bool = False, wave_means: tuple[float, ...] = (),
 ) -> tuple[float, float, float, float, int, float, str]:
     servers_by_host = snapshot.servers_by_host
     slots: dict[str, float] = {}
@@ -320,6 +419,9 @@ def _bound(
     longest_name = max(slots, key=lambda h: (slots[h], h), default="")
     longest = slots.get(longest_name, 0.0)
     waves = longest + max(0, forced.waves - 1) * timings.host_fixed_s if names else 0.0
+    # A wave lasts as long as its slowest host: with the laws of the fixed
+    # steps, k hosts take E[max of k draws] at least, more than the mean.
+    waves = max(waves, _waves_expected(wave_means, len(names), forced.waves, at_once))
     return (
         moved / bandwidth if bandwidth else 0.0,
         longest,
@@ -340,8 +442,9 @@ def lower_bound(
     """The bound for ``snapshot`` under ``options``; ``params`` (the simulator's) set the floor."""
     options = options or PlanOptions()
     # The floor follows the simulator's laws; given bare timings, they are the laws.
-    floor_t = floor_timings(params if params is not None else SimParams()) if (
-        params is not None or timings is None) else timings
+    given_timings_only = params is None and timings is not None
+    floor_t = timings if timings is not None and given_timings_only else floor_timings(
+        params if params is not None else SimParams())
     if params is None:
         params = SimParams()
     timings = timings or default_timings()
@@ -351,11 +454,16 @@ def lower_bound(
     default_nic = float(getattr(params, "default_nic_bandwidth_mibps", 1192.0))
     fabric = getattr(params, "fabric_bandwidth_mibps", None)
     block = bool(getattr(params, "block_migration", False))
+    # Bare timings without laws: a wave's hosts are taken at the mean.
+    laws = tuple(getattr(params, name, None) for name in FIXED_STEPS)
+    means = _wave_means(laws, max(1, min(options.hosts_per_wave, len(names)))) if (
+        not given_timings_only and all(law is not None for law in laws)) else ()
     scale = getattr(params, "switchover_scale", None)
     mean_scale = float(getattr(scale, "mean", 1.0)) if scale is not None else 1.0
     least_scale = _least(scale) if scale is not None else 1.0
     transfer, longest, slots, waves, at_once, moved, longest_name = _bound(
-        snapshot, options, timings, names, factor, mean_scale, forced, default_nic, fabric, block
+        snapshot, options, timings, names, factor, mean_scale, forced, default_nic, fabric, block,
+        means,
     )
     floor = _bound(
         snapshot, options, floor_t, names, factor,

@@ -14,6 +14,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from domain.plan import ActionKind, HostStep, Plan, ServerAction, Wave
 from domain.snapshot import HaModel, MemberRole, Server, Snapshot
@@ -105,6 +106,7 @@ class WaveBuilder:
         # hosts left out of it were left out.
         self.warnings: list[str] = []
         self._kept_out: dict[str, str] = {}
+        self._info_cache: dict[str, tuple[int, Any]] = {}
 
     # -- per-server choice ---------------------------------------------------
     def preferences(self, server: Server) -> list[ActionKind]:
@@ -182,6 +184,7 @@ class WaveBuilder:
     # -- the build -----------------------------------------------------------
     def build(self, order: Sequence[str], strategy: str) -> Plan:
         state = CloudState(self.snapshot)
+        self._info_cache = {}
         self._pool_cache.clear()
         self._next.clear()
         self.active = dict(self.initial_active)
@@ -299,12 +302,10 @@ class WaveBuilder:
                     f"aggregate_share of {full[0]} ({self.agg_limit[full[0]]} hosts at once)"
                 )
                 continue
-            servers = state.servers_on(name)
-            groups = {g for s in servers for g in state.anti_groups.get(s.name, ())}
+            servers, groups, impact = self._host_info(state, name)
             if rules.one_group_member_per_wave and groups & groups_touched:
                 kept_out[name] = f"anti-affinity group {sorted(groups & groups_touched)[0]}"
                 continue
-            impact = self._impact(servers)
             if impact is None:
                 failures.append(f"{name}: an active and its standby are both on this host")
                 continue
@@ -315,7 +316,8 @@ class WaveBuilder:
             in_wave.add(name)
             actions = self._drain(state, name, servers, in_wave | reserved, later, failures)
             # Reserved hosts that leave no room: give them up, latest first.
-            spare = [h for h in remaining if h in reserved and h not in in_wave]
+            spare = [h for h in remaining if h in reserved and h not in in_wave] if (
+                actions is None and reserved) else []
             while actions is None and spare:
                 state.rollback(mark)
                 reserved.discard(spare.pop())
@@ -336,6 +338,20 @@ class WaveBuilder:
             for vnf_name, r in roles.items():
                 vnf_roles[vnf_name] |= r
         return wave, failures
+
+    def _host_info(
+        self, state: CloudState, name: str
+    ) -> tuple[list[Server], set[str], tuple[Counter[str], dict[str, set[MemberRole]]] | None]:
+        """A host's servers, their hard anti-affinity groups and VNF impact (cached while unchanged)."""
+        version = state.version[name]
+        cached = self._info_cache.get(name)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        servers = state.servers_on(name)
+        groups = {g for s in servers for g in state.anti_groups.get(s.name, ())}
+        info = (servers, groups, self._impact(servers))
+        self._info_cache[name] = (version, info)
+        return info
 
     def _impact(
         self, servers: list[Server]

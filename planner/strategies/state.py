@@ -38,9 +38,14 @@ class CloudState:
             if server.host in self.hosts and server.name in self.vnf_of:
                 self.vnfs_on[server.host][self.vnf_of[server.name]] += 1
         self._journal: list[tuple[str, str, str]] = []
+        # Bumped whenever a host's servers change: what was worked out from
+        # them stays good while the number is the same.
+        self.version: Counter[str] = Counter()
 
     # -- bookkeeping -------------------------------------------------------
     def _relocate(self, name: str, source: str, target: str) -> None:
+        self.version[source] += 1
+        self.version[target] += 1
         self.nova.remove(name, source)
         self.nova.add(name, target)
         self.location[name] = target

@@ -9,7 +9,7 @@ from planner.estimate import estimate_duration
 from planner.lowerbound import lower_bound
 from planner.options import PlanOptions
 from planner.strategies import make_plan
-from planner.timing import Timings, estimate_live_migration, timings_from
+from planner.timing import Timings, default_timings, estimate_live_migration, timings_from
 from simulator.distributions import Fixed, Uniform
 from simulator.params import SimParams
 from tests.planner.builder import cloud, host, server, three_hosts
@@ -100,6 +100,19 @@ def test_lower_bound_terms_on_a_small_cloud():
 def test_no_plan_is_shorter_than_the_lower_bound_by_the_estimate():
     snap = cloud([host(f"h{i}") for i in range(6)], [server(f"s{i}", f"h{i}") for i in range(6)])
     options = PlanOptions(hosts_per_wave=2, time_budget_s=0.2)
-    bound = lower_bound(snap, options).value
+    # The estimate's view of time: every duration at its mean, no laws.
+    bound = lower_bound(snap, options, default_timings()).value
     for name in ("serial", "parallel", "optimized"):
         assert estimate_duration(snap, make_plan(name, snap, options)) >= bound * 0.999, name
+
+
+def test_a_wave_lasts_its_slowest_hosts_expected_draw():
+    # Ten empty hosts, ten at once: one wave, as long as the slowest of ten
+    # draws of the fixed steps (about 1,486 s), not their mean (1,256 s).
+    snap = cloud([host(f"h{i}") for i in range(10)])
+    params = SimParams()
+    bound = lower_bound(snap, PlanOptions(hosts_per_wave=10), timings_from(params), params=params)
+    assert bound.forced_waves == 1
+    assert 1480 < bound.waves_s < 1490 and bound.binding == "waves_s"
+    alone = lower_bound(snap, PlanOptions(hosts_per_wave=1), timings_from(params), params=params)
+    assert alone.waves_s == pytest.approx(10 * timings_from(params).host_fixed_s, rel=0.01)
