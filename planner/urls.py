@@ -14,6 +14,7 @@ urlpatterns = [
     path("plans/<int:pk>/approve/", views.plan_approve, name="plan-approve"),
     path("plans/<int:pk>/reject/", views.plan_reject, name="plan-reject"),
     path("plans/<int:pk>/move-host/", views.plan_move_host, name="plan-move-host"),
+    path("plans/<int:pk>/replan/", views.plan_replan, name="plan-replan"),
     path("plans/<int:pk>/export.<str:fmt>", views.plan_export, name="plan-export"),
     path("whatif/", views.whatif, name="whatif"),
 ]

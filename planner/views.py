@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from escalator_site import roles
-from inventory.services import CloudNotFound, default_cloud
+from inventory.services import CloudNotFound, current_version, default_cloud
 from planner import charts, services
 from planner.choices import PlanState
 from planner.exports import EXPORT_FORMATS, export_plan
@@ -75,10 +75,13 @@ def plan_new(request):
 
 @login_required
 def plan_detail(request, pk: int):
-    plan = get_object_or_404(Plan.objects.select_related("author", "approved_by", "cloud"), pk=pk)
+    plan = get_object_or_404(
+        Plan.objects.select_related("author", "approved_by", "cloud", "inventory_version"), pk=pk)
     simulation = plan.simulations.order_by("-created").first()
-    finished = plan.latest_simulation
+    # The approved estimate, else the latest baseline: a what-if variant never takes its place.
+    finished = plan.headline_simulation or plan.latest_simulation
     user = request.user
+    shaped = user.pk in services.shapers(plan)
     context = {
         "plan": plan,
         "waves": charts.waves_table(plan.content),
@@ -92,9 +95,13 @@ def plan_detail(request, pk: int):
         "comment_form": CommentForm(),
         "move_form": MoveHostForm(),
         "can_plan": roles.can_plan(user),
-        "can_approve": roles.can_approve(user) and plan.author_id != user.pk,
+        "can_approve": roles.can_approve(user) and not shaped,
         "can_execute": roles.can_execute(user),
-        "is_author": plan.author_id == user.pk,
+        "is_author": shaped,
+        "out_of_date": services.plan_drift(plan),
+        "current_version": current_version(plan.cloud),
+        "simulations": plan.simulations.select_related("requested_by").order_by("-created")[:20],
+        "policy": sorted(plan.options.items()),
         "export_formats": EXPORT_FORMATS,
         "approval_current": services.is_approved_as_is(plan),
     }
@@ -125,7 +132,21 @@ def plan_submit(request, pk: int):
 @login_required
 @require_POST
 def plan_approve(request, pk: int):
-    return _act(request, get_object_or_404(Plan, pk=pk), services.approve_plan, "Plan approved.")
+    plan = get_object_or_404(Plan, pk=pk)
+    seen = request.POST.get("simulation", "")
+    estimate = int(seen) if seen.isdigit() and len(seen) < 10 else None
+
+    def approve(plan, user, comment):
+        return services.approve_plan(plan, user, comment, simulation=estimate)
+
+    return _act(request, plan, approve, "Plan approved.")
+
+
+@login_required
+@require_POST
+def plan_replan(request, pk: int):
+    return _act(request, get_object_or_404(Plan, pk=pk), services.replan,
+                "Re-planned against the current inventory: simulate it, then submit it again.")
 
 
 @login_required

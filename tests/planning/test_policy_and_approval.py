@@ -118,3 +118,30 @@ def test_an_approval_needs_an_estimate(lab_cloud, role_users):
     Plan.objects.filter(pk=plan.pk).update(state="submitted")
     with pytest.raises(services.WorkflowError, match="Simulate the plan before approving"):
         services.approve_plan(Plan.objects.get(pk=plan.pk), role_users["approver"])
+
+
+def test_the_plan_page_says_out_of_date_and_replans_against_the_current_version(
+        lab_cloud, cloud_doc, role_users, client):
+    import copy
+
+    from inventory.files import parse_inventory
+    from inventory.services import replace_inventory
+
+    plan = _submitted(role_users["planner"])
+    changed = copy.deepcopy(cloud_doc)
+    changed["servers"][2]["host"] = "cmp2"  # lb-1 moved by someone, outside Escalator
+    replace_inventory(parse_inventory(changed))
+
+    client.force_login(role_users["approver"])
+    page = client.get(plan.get_absolute_url()).content.decode()
+    assert "Out of date with the cloud" in page and "server lb-1 moved from cmp1 to cmp2" in page
+    refused = client.post(plan.get_absolute_url() + "approve/", follow=True).content.decode()
+    assert "out of date with the cloud" in refused
+    assert Plan.objects.get(pk=plan.pk).state == "submitted"
+
+    client.force_login(role_users["planner"])
+    client.post(plan.get_absolute_url() + "replan/")
+    plan.refresh_from_db()
+    assert (plan.state, plan.inventory_version.number) == ("draft", 2)
+    assert services.plan_drift(plan) == []
+    assert "Out of date with the cloud" not in client.get(plan.get_absolute_url()).content.decode()
