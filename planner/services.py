@@ -196,7 +196,9 @@ def compute_plan(plan_id: int) -> None:
     content = plan_to_dict(pure, snapshot)
     report = validate(snapshot, pure)
     bound = lower_bound(snapshot, options)
-    _finish_planning(plan, PlanState.DRAFT, content, report.to_dict(), bound.value,
+    # The bound's terms travel with the verdict: the plan page shows which binds.
+    validation = {**report.to_dict(), "lower_bound": bound.to_dict()}
+    _finish_planning(plan, PlanState.DRAFT, content, validation, bound.value,
                      f"{plan.strategy}: {len(pure.waves)} waves, {report.migrations} migrations")
 
 
@@ -238,8 +240,11 @@ def change_content(plan: Plan, user, content: dict[str, Any], comment: str = "")
         return plan
     report = validate(plan_snapshot(plan), pure)
     note = comment or "content changed"
+    validation = report.to_dict()
+    if "lower_bound" in plan.validation:  # the same inventory and options: the same bound
+        validation["lower_bound"] = plan.validation["lower_bound"]
     return _reshape(plan, user, "changed", note, content=content, content_hash=new_hash,
-                    validation=report.to_dict())
+                    validation=validation)
 
 
 def change_policy(plan: Plan, user, options: dict[str, Any], comment: str = "") -> Plan:

@@ -204,6 +204,11 @@ def test_the_plan_page_shows_why_waves_stay_apart_and_the_plans_warnings(
     page = client.get(plan.get_absolute_url()).content.decode()
     assert "apart from the next: the wave is full (hosts_per_wave 1)" in page
     assert 'id="plan-warnings"' not in page
+    # The lower bound, term by term, the binding one marked.
+    terms = plan.validation["lower_bound"]["terms"]
+    assert terms[0]["binding"] and terms[0]["seconds"] == plan.lower_bound_s
+    assert f'<tr data-term="{terms[0]["term"]}" class="binding">' in page
+    assert "(binds)" in page and "all host slots / hosts out at once" in page
     content = {**plan.content, "warnings": ["fw-a: its live migration will not converge"]}
     services.change_content(plan, role_users["planner"], content)
     page = client.get(plan.get_absolute_url()).content.decode()
