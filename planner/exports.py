@@ -26,8 +26,14 @@ def export_document(plan: Plan) -> dict[str, Any]:
         "content_hash": plan.content_hash,
         "approved_by": plan.approved_by.username if plan.approved_by else None,
         "approved_hash": plan.approved_hash or None,
+        # What the approval covers besides the content (docs/plan.md).
+        "policy": dict(plan.options),
+        "inventory_version": plan.inventory_version.number if plan.inventory_version else None,
+        "inventory_fingerprint": plan.inventory_version.fingerprint if plan.inventory_version else None,
+        "approved_simulation": plan.approved_simulation_id,
     }
-    simulation = plan.latest_simulation
+    # The estimate the approver saw once approved; before that the latest baseline.
+    simulation = plan.headline_simulation
     if simulation is not None and simulation.content_hash == plan.content_hash:
         document["estimate"] = plan_format.estimate_from_summary(
             simulation.summary, runs=simulation.runs, seed=simulation.seed,
