@@ -668,7 +668,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     link = args.link_mibps
     bandwidth = args.bandwidth_mibps
     if args.calibration:
-        from simulator.calibration import load as load_calibration
+        from simulator.calibration_file import load as load_calibration
 
         try:
             fitted = load_calibration(args.calibration)
