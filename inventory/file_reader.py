@@ -17,10 +17,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.events import AliasEvent
-from yaml.resolver import Resolver
+
+from inventory.yaml_reader import load_yaml
 
 # 1000 hosts and 20,000 servers are 14 MB of JSON: room for twice that.
 MAX_FILE_BYTES = 32 * 1024 * 1024
@@ -97,29 +96,6 @@ def parse_json(text: str, name: str) -> tuple[Any, str | None]:
         return None, f"{name}: nested more than {MAX_DEPTH} levels deep"
 
 
-class _StrictComposer(Composer):
-    """Builds the node tree, refusing anchors, aliases and deep nesting."""
-
-    _depth = 0
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (&name, *name) are not allowed in inventories",
-                event.start_mark,
-            )
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
 class _StrictConstructor(SafeConstructor):
     """Safe types only; duplicate keys, NaN, infinities and huge integers refused."""
 
@@ -170,39 +146,10 @@ _StrictConstructor.add_constructor(
     "tag:yaml.org,2002:timestamp", _StrictConstructor.construct_yaml_timestamp
 )
 
-if getattr(yaml, "__with_libyaml__", False):
-    from yaml._yaml import CParser
-
-    class StrictLoader(_StrictComposer, CParser, _StrictConstructor, Resolver):
-        """libyaml's scanner and parser (fast), our composer and constructor."""
-
-        def __init__(self, stream):
-            CParser.__init__(self, stream)
-            _StrictComposer.__init__(self)
-            _StrictConstructor.__init__(self)
-            Resolver.__init__(self)
-
-else:  # pragma: no cover - PyYAML without libyaml
-    from yaml.parser import Parser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
-
-    class StrictLoader(  # type: ignore[no-redef]
-        Reader, Scanner, Parser, _StrictComposer, _StrictConstructor, Resolver
-    ):
-        def __init__(self, stream):
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-            _StrictComposer.__init__(self)
-            _StrictConstructor.__init__(self)
-            Resolver.__init__(self)
-
-
 def parse_yaml(text: str, name: str) -> tuple[Any, str | None]:
     """The document, or None and a message with the line and column of the problem."""
     try:
-        return yaml.load(text, Loader=StrictLoader), None  # noqa: S506 - a safe loader
+        return load_yaml(text, _StrictConstructor(), MAX_DEPTH), None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"

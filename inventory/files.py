@@ -132,8 +132,8 @@ def read_document(text: str, name: str = "inventory", max_bytes: int = MAX_FILE_
     if len(text) > yaml_limit:
         raise InventoryError([
             f"{name}: a YAML inventory of {len(text) / 2**20:.1f} MiB is over the YAML limit of "
-            f"{yaml_limit / 2**20:.1f} MiB (a third of INVENTORY_MAX_BYTES): YAML parses a "
-            f"hundred times slower than JSON, so write big clouds as JSON"
+            f"{yaml_limit / 2**20:.1f} MiB (a third of INVENTORY_MAX_BYTES): YAML parses "
+            f"twenty times slower than JSON, so write big clouds as JSON"
         ])
     document, problem = parse_yaml(text, name)
     if problem is not None:
@@ -143,8 +143,8 @@ def read_document(text: str, name: str = "inventory", max_bytes: int = MAX_FILE_
 
 # Broken JSON bigger than this is reported as JSON: YAML would take minutes.
 _YAML_RETRY_BYTES = 1 << 20
-# YAML reads at about 0.5 MB/s here: a third of the limit (10.7 MiB by default,
-# room for the 1000-host demo's 8.8 MiB) bounds the worst refusal to about 20 s, not minutes.
+# YAML reads at about 2.5 MB/s here (JSON at 70): a third of the limit (10.7 MiB by
+# default, room for the 1000-host demo's 8.8 MiB) bounds the worst refusal to seconds.
 YAML_SHARE = 3
 
 

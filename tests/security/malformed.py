@@ -203,6 +203,7 @@ ALIAS_BOMB = "\n".join(
 def _yaml_features() -> list[Malformed]:
     base = _yaml(_doc())
     anchored = base.replace("- name: cmp1\n", "- &first\n  name: cmp1\n", 1)
+    set_data = _yaml_with(("hosts", 0, "aggregates"), "!!set {general: null}")
     merge = (
         "format_version: 1\ncloud: {name: lab}\nbase: &base {az: az1, vcpus: 4}\n"
         "hosts:\n- <<: *base\n  name: cmp1\n"
@@ -222,9 +223,8 @@ def _yaml_features() -> list[Malformed]:
         Malformed("two-documents", "two.yaml", (base + "---\n" + base).encode(), "line "),
         Malformed("tab-indentation", "tabs.yaml",
                   base.replace("\n  az: az1", "\n\taz: az1", 1).encode(), "line "),
-        Malformed("set-instead-of-list", "set.yaml",
-                  _yaml_with(("hosts", 0, "aggregates"), "!!set {general: null}"),
-                  "hosts[0].aggregates"),
+        Malformed("set-instead-of-list", "set.yaml", set_data,
+                  f"line {_line_of(set_data.decode(), '!!set')},"),
         Malformed("integer-key", "intkey.yaml", (base + "1: one\n").encode(), "(top)"),
     ]
 

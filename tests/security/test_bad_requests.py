@@ -136,19 +136,50 @@ def test_a_body_over_the_request_limit_is_refused_before_it_is_read(admin_client
     assert m.Host.objects.get(pk=host.pk).disabled_reason == ""
 
 
+def _refuse_finished_simulations(connection) -> None:
+    """A real database failure at the moment a result is saved (as a full disk would)."""
+    table = Simulation._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                f"CREATE TRIGGER refuse_done BEFORE UPDATE OF state ON {table} "
+                f"WHEN NEW.state = 'done' BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        else:
+            cursor.execute(
+                "CREATE FUNCTION refuse_done() RETURNS trigger AS $$ BEGIN "
+                "IF NEW.state = 'done' THEN RAISE EXCEPTION 'disk full'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(f"CREATE TRIGGER refuse_done BEFORE UPDATE ON {table} "
+                           f"FOR EACH ROW EXECUTE FUNCTION refuse_done()")
+
+
+def _drop_refusal(connection) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER refuse_done")
+        else:
+            cursor.execute(f"DROP TRIGGER refuse_done ON {Simulation._meta.db_table}")
+            cursor.execute("DROP FUNCTION refuse_done()")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_simulation_whose_result_cannot_be_saved_ends_failed_not_running(lab_cloud, role_users):
-    # Poison stored before the limits existed (the review's PATCH of 1e308): the
-    # result holds numbers JSON cannot, and saving it failed after the run.
+    from django.db import DatabaseError, connection
+
     plan = _plan(role_users)
-    m.Host.objects.update(cpu_allocation_ratio=1e308, ram_allocation_ratio=1e308,
-                          disk_allocation_ratio=1e308)
     simulation = services.request_simulation(plan, role_users["planner"], runs=2, start=False)
-    with pytest.raises(ValueError):
-        run_simulation(simulation.pk)
+    _refuse_finished_simulations(connection)
+    try:
+        with pytest.raises(DatabaseError, match="disk full"):
+            run_simulation(simulation.pk)
+    finally:
+        _drop_refusal(connection)
     simulation.refresh_from_db()
     assert simulation.state == JobState.FAILED
-    assert simulation.error.startswith("saving the result failed: ValueError")
+    assert simulation.error.startswith("saving the result failed:")
+    assert "disk full" in simulation.error
     assert simulation.finished is not None
 
 

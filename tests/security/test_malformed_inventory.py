@@ -148,3 +148,18 @@ def test_what_real_files_hold_is_still_accepted(cloud_doc):
         snapshot = parse_inventory(read_document(text))
         assert snapshot.hosts[3].disabled_reason == "RMA\tticket 42\nsee the wiki"
         assert snapshot.servers[0].flavor == "m1.large-ÄÖ-日本-😀"
+
+
+def test_the_yaml_reader_reads_what_pyyamls_safe_loader_reads():
+    # Our event-by-event reader replaces yaml.safe_load for inventories: same data.
+    from pathlib import Path
+
+    from inventory.demo import generate
+    from inventory.files import dumps_inventory, read_document
+
+    texts = [p.read_text() for p in sorted(Path("examples").glob("*.yaml"))]
+    texts.append(dumps_inventory(generate(30, 7), "yaml"))
+    texts.append("a: [1, 2.5, -3, 0x1f, 1_000, .5, yes, no, null, ~, '', 'x: y', \"\\t\"]\n"
+                 "b:\n  c: 2026-12-04\n  d: !!str 12\n  e: !!float 3\n  f: |\n    two\n    lines\n")
+    for text in texts:
+        assert read_document(text) == yaml.safe_load(text)
