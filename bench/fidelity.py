@@ -95,7 +95,7 @@ GRID = (
     Boot(512, 384, 40, 384, ((64, 50), (128, 50), (80, 300), (32, 300), (44, 300), (256, 500), (200, 1000))),
     Boot(512, 384, 80, 16, ((64, 300), (48, 50), (128, 50), (256, 500))),
     Boot(512, 384, 150, 384, ((128, 300), (256, 500), (200, 1000), (160, 500))),
-    Boot(512, 448, 60, 256, ((128, 300), (256, 500), (200, 300), (96, 500), (160, 1000), (40, 300))),
+    Boot(512, 400, 60, 256, ((128, 300), (256, 500), (200, 300), (96, 500), (160, 1000), (40, 300))),
 )
 QUICK = (
     Boot(256, 128, 0, 0, ((64, 50),)),
@@ -211,6 +211,18 @@ class Guest:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+
+
+def dirtying(guest: Guest, wait_s: float = 3.0) -> bool:
+    """True if the guest printed a non-zero dirty rate since it arrived."""
+    before = len(guest.serial_lines())
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        lines = guest.serial_lines()[before:]
+        if any(line.startswith("dirty ") and float(line.split()[1]) > 0 for line in lines if len(line.split()) == 2):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def free_port() -> int:
@@ -430,6 +442,10 @@ def run_boot(kernel: str, initrd: str, boot: Boot, give_up: float) -> Iterator[d
             if got.converged:
                 source.stop()
                 source = dest
+                if boot.rate_mibps and not dirtying(source):
+                    # QEMU 7.2 under TCG can lose dirty pages (see the note): a guest
+                    # that stopped working after a migration ends its boot's points.
+                    raise RuntimeError("the guest stopped dirtying after a migration")
             else:
                 dest.stop()
     finally:
@@ -439,8 +455,10 @@ def run_boot(kernel: str, initrd: str, boot: Boot, give_up: float) -> Iterator[d
 
 
 def summary(points: list[dict], which: str) -> dict:
-    both = [p for p in points if p["converged"] and p[which]["converged"]]
     away = [p for p in points if abs(p["ratio"] - 1.0) > BOUNDARY]
+    # Near the boundary a migration's length goes as 1 / (1 - dirty / bandwidth):
+    # errors are reported away from it, as the agreement is.
+    both = [p for p in away if p["converged"] and p[which]["converged"]]
     agree = [p for p in away if p["converged"] == p[which]["converged"]]
 
     def errs(key: str) -> list[float]:
@@ -512,6 +530,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.monotonic()
     points: list[dict] = []
+    failed: list[str] = []
     derived = ("model", "textbook", "operator", "ratio", "switchover_mibps")
     if args.replay:
         with open(args.replay) as fh:
@@ -528,9 +547,14 @@ def main() -> int:
         kernel, initrd = build_guest(args.workdir)
         raw = []
         for boot in QUICK if args.quick else GRID:
-            for p in run_boot(kernel, initrd, boot, args.give_up):
-                raw.append(p)
-                print(f"measured: {json.dumps(p)}", flush=True)
+            try:
+                for p in run_boot(kernel, initrd, boot, args.give_up):
+                    raw.append(p)
+                    print(f"measured: {json.dumps(p)}", flush=True)
+            except (RuntimeError, OSError, ValueError) as exc:
+                # One boot's failure (a guest that did not come up) leaves the others' points.
+                failed.append(f"{boot.ram_mib} MiB, fill {boot.fill_mib}, {boot.rate_mibps} MiB/s: {exc}")
+                print(f"boot failed: {failed[-1]}", flush=True)
         print(HEADER)
     for record in with_links(raw, args.link_mibps):
         points.append(compare(record))
@@ -543,6 +567,7 @@ def main() -> int:
         "model": summary(points, "model"),
         "textbook": summary(points, "textbook"),
         "operator_inputs": summary(points, "operator"),
+        "failed_boots": failed,
         "wall_s": round(time.monotonic() - started, 1),
     }
     # Fixed part as measured here: the downtime of idle guests (nothing dirtied, little left).
