@@ -88,3 +88,44 @@ def test_sigkill_at_twenty_random_points_never_migrates_a_server_twice(sandbox, 
         assert set(execution.steps.values_list("state", flat=True)) == {"done"}
     assert len(kill_points) == RUNS * KILLS_PER_RUN
     print("\n".join(kill_points))
+
+
+def test_a_worker_killed_while_nova_migrates_resumes_without_a_second_migration(
+        sandbox, kit, tmp_path):
+    """Killed with SIGKILL while Nova's (slowed) live migration runs; restarted, the worker
+    waits for that migration, then goes on: one migration record for the server, and the
+    policy's attempts untouched (the request Nova had counts once)."""
+    import time
+
+    from tests.executor.helpers import one_host_plan, step_states
+
+    cloud = sandbox.cloud()
+    baseline = newest_migration_id(cloud)
+    sandbox.inject("live_migration_slow", host="cmp1", seconds=8, count=1)
+    execution = services.start_execution(kit.approved(one_host_plan()), kit.admin,
+                                         sandbox_config(verify_settle_s=0))
+    with (tmp_path / "worker.log").open("w") as log:
+        worker = spawn(execution.pk, log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(m.status == "running" for m in migrations_since(cloud, baseline)):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the live migration never ran")
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        killed_at = step_states(execution)
+        worker = spawn(execution.pk, log)
+        assert worker.wait(timeout=180) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+
+    execution.refresh_from_db()
+    assert (execution.state, execution.cause) == ("done", "")
+    assert [k for k, v in killed_at.items() if v == "running"] == [
+        next(k for k in killed_at if k.endswith("move.fw-a"))]
+    names = {s.id: s.name for s in cloud.servers()}
+    moved = [(names[m.server_id], m.source_host, m.dest_host, m.status)
+             for m in migrations_since(cloud, baseline)]
+    assert moved == [("fw-a", "cmp1", "cmp3", "completed"), ("lb-1", "cmp1", "cmp4", "completed")]
+    move = execution.steps.get(key__endswith="move.fw-a")
+    assert (move.data["attempts"], move.data["requests"]) == (1, 1)
