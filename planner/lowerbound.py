@@ -331,8 +331,68 @@ def forced_waves(snapshot: Snapshot, options: PlanOptions, names: list[str]) -> 
         if vnf.ha_model == HaModel.ACTIVE_STANDBY and {MemberRole.ACTIVE, MemberRole.STANDBY} <= roles:
             waves = max(waves, 2)
         candidates.append((waves, f"VNF {vnf.name}: {len(down)} members, max_impacted {vnf.max_impacted}"))
+    clique = _conflict_clique(vnf_conflicts(snapshot, names))
+    if len(clique) > 1:
+        shown = ", ".join(sorted(clique)[:3]) + (f" and {len(clique) - 3} more" if len(clique) > 3 else "")
+        candidates.append((len(clique), f"{len(clique)} hosts that pairwise share a VNF that may "
+                                         f"lose one member at a time ({shown})"))
     candidates.extend(_room_waves(snapshot, options, names))
     return _Forced(*max(candidates, key=lambda c: (c[0], c[1])))
+
+
+def vnf_conflicts(snapshot: Snapshot, hosts: Iterable[str]) -> dict[str, set[str]]:
+    """Hosts that can never share a wave: each pair holds running members of one VNF that
+    may lose only one at a time (``max_impacted`` 1, or an active and its standby).
+
+    Members stay on their hosts until their host's wave, so the pair's waves differ.
+    """
+    todo = set(hosts)
+    members: dict[str, list[str]] = {}
+    for vnf in snapshot.vnfs:
+        on = sorted({
+            s.host for m in vnf.members
+            if (s := snapshot.server_by_name.get(m.server)) is not None
+            and s.status != "SHUTOFF" and s.host in todo
+        })
+        if len(on) < 2:
+            continue
+        if vnf.max_impacted <= 1:
+            members[vnf.name] = on
+        elif vnf.ha_model == HaModel.ACTIVE_STANDBY:
+            roles: dict[str, set[MemberRole]] = defaultdict(set)
+            for m in vnf.members:
+                s = snapshot.server_by_name.get(m.server)
+                if s is not None and s.status != "SHUTOFF" and s.host in todo:
+                    roles[s.host].add(m.role)
+            active = [h for h in on if MemberRole.ACTIVE in roles[h]]
+            standby = [h for h in on if MemberRole.STANDBY in roles[h]]
+            for a in active:
+                for b in standby:
+                    if a != b:
+                        members[f"{vnf.name}:{a}:{b}"] = [a, b]
+    neighbours: dict[str, set[str]] = {h: set() for h in todo}
+    for on in members.values():
+        for h in on:
+            neighbours[h].update(x for x in on if x != h)
+    return neighbours
+
+
+def _conflict_clique(neighbours: dict[str, set[str]], starts: int = 64) -> list[str]:
+    """A large set of pairwise conflicting hosts (greedy from the busiest hosts): one wave each."""
+    best: list[str] = []
+    ranked = sorted(neighbours, key=lambda h: (-len(neighbours[h]), h))
+    for start in ranked[:starts]:
+        if len(neighbours[start]) + 1 <= len(best):
+            break
+        clique = [start]
+        candidates = set(neighbours[start])
+        while candidates:
+            pick = max(candidates, key=lambda h: (len(neighbours[h] & candidates), h))
+            clique.append(pick)
+            candidates &= neighbours[pick]
+        if len(clique) > len(best):
+            best = clique
+    return best
 
 
 def _room_waves(snapshot: Snapshot, options: PlanOptions, names: list[str]) -> Iterable[tuple[int, str]]:

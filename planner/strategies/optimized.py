@@ -28,6 +28,7 @@ from domain.snapshot import Snapshot
 from planner.capacity import parkable
 from planner.errors import NoPlanError
 from planner.estimate import estimate_duration
+from planner.lowerbound import vnf_conflicts
 from planner.options import PlanOptions
 from planner.strategies.baseline import az_by_az, parallel, serial
 from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
@@ -38,9 +39,9 @@ Scorer = Callable[[Plan], float]
 # Candidates kept for the final re-ranking by the simulator.
 FINALISTS = 5
 # Starting orders of the search (``seed_orders``).
-SEED_ORDERS = 4
+SEED_ORDERS = 5
 # The automatic budget: about this many host-or-server placements in all,
-# between the starting orders and AUTO_MAX_EVALUATIONS candidates.
+# between 2 and AUTO_MAX_EVALUATIONS candidates.
 AUTO_WORK = 40_000
 AUTO_MAX_EVALUATIONS = 150
 # One simulated run of a finalist costs about this many evaluations.
@@ -52,7 +53,8 @@ def search_evaluations(snapshot: Snapshot, options: PlanOptions) -> int:
     if options.evaluations:
         return max(1, options.evaluations)
     size = len(snapshot.hosts) + len(snapshot.servers)
-    return max(SEED_ORDERS, min(AUTO_MAX_EVALUATIONS, AUTO_WORK // max(1, size)))
+    # At least the two best starting orders (the colouring, the hardest hosts first).
+    return max(2, min(AUTO_MAX_EVALUATIONS, AUTO_WORK // max(1, size)))
 
 
 def canonical(snapshot: Snapshot) -> Snapshot:
@@ -116,7 +118,42 @@ def seed_orders(snapshot: Snapshot, options: PlanOptions, timings: Timings) -> l
         for h in hosts
     }
     hardest_first = sorted(hosts, key=lambda h: (-tightness[h], h))
-    return [hardest_first, light_first, interleaved, sorted(hosts, key=lambda h: (-movable[h], h))]
+    coloured = colour_order(snapshot, options, hosts, tightness)
+    return [coloured, hardest_first, light_first, interleaved,
+            sorted(hosts, key=lambda h: (-movable[h], h))]
+
+
+def colour_order(
+    snapshot: Snapshot, options: PlanOptions, hosts: list[str], tightness: dict[str, float]
+) -> list[str]:
+    """Hosts grouped as an equitable colouring of their VNF conflicts (DSatur), group after group.
+
+    Two hosts conflict when they hold running members of one VNF whose
+    ``max_impacted`` is 1 (or an active and its standby). Each host takes
+    the first group it has no conflict with and that has room (at most
+    ``hosts_per_wave``), the most constrained host first: groups of about
+    equal size in about as few as the conflicts allow, so that the last
+    waves are not left with the hosts nothing else could go with.
+    """
+    neighbours = vnf_conflicts(snapshot, hosts)
+    size = max(1, options.hosts_per_wave)
+    groups: list[list[str]] = []
+    colour: dict[str, int] = {}
+    seen: dict[str, set[int]] = {h: set() for h in hosts}
+    left = set(hosts)
+    while left:
+        host = max(left, key=lambda h: (len(seen[h]), len(neighbours[h]), tightness.get(h, 0.0),
+                                        [-ord(c) for c in h]))
+        left.discard(host)
+        pick = next((i for i, g in enumerate(groups) if i not in seen[host] and len(g) < size), None)
+        if pick is None:
+            pick = len(groups)
+            groups.append([])
+        groups[pick].append(host)
+        colour[host] = pick
+        for other in neighbours[host]:
+            seen[other].add(pick)
+    return [h for group in groups for h in group]
 
 
 

@@ -116,3 +116,19 @@ def test_a_wave_lasts_its_slowest_hosts_expected_draw():
     assert 1480 < bound.waves_s < 1490 and bound.binding == "waves_s"
     alone = lower_bound(snap, PlanOptions(hosts_per_wave=1), timings_from(params), params=params)
     assert alone.waves_s == pytest.approx(10 * timings_from(params).host_fixed_s, rel=0.01)
+
+
+def test_hosts_that_pairwise_share_a_vnf_each_need_a_wave():
+    from tests.planner.builder import pool
+
+    # Three pools of two, over h1-h2, h2-h3 and h1-h3: each pool alone forces
+    # two waves, the triangle forces three.
+    servers = [server(n, h, ram_gib=2) for n, h in
+               (("a1", "h1"), ("a2", "h2"), ("b1", "h2"), ("b2", "h3"), ("c1", "h1"), ("c2", "h3"))]
+    vnfs = [pool("a", "a1", "a2"), pool("b", "b1", "b2"), pool("c", "c1", "c2")]
+    snap = cloud([host(f"h{i}") for i in range(1, 5)], servers, vnfs=vnfs)
+    bound = lower_bound(snap, PlanOptions(hosts_per_wave=4, aggregate_share=1.0))
+    assert bound.forced_waves == 3
+    assert bound.forced_by.startswith("3 hosts that pairwise share a VNF that may lose one member")
+    plan = make_plan("optimized", snap, PlanOptions(hosts_per_wave=4, aggregate_share=1.0))
+    assert len(plan.waves) == 3
