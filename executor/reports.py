@@ -71,6 +71,11 @@ def report(execution: Execution) -> dict[str, Any]:
         "steps": [{**asdict(line), "delta_s": line.delta_s} for line in lines],
         "vnfs": vnf_report(rows, outage),
         "moves": moves_report(moves(execution)),
+        # Steps that ran past their simulated p95 (the watchdog's flags).
+        "watchdog": [{"step": e.step, "host": e.host, "message": e.message, **e.data}
+                     for e in execution.events.filter(kind="watchdog").order_by("seq")],
+        "expected_s": dict(execution.steps.exclude(expected_s=None)
+                           .values_list("key", "expected_s")),
         "calibration": calibration(rows),
     }
 

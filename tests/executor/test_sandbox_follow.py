@@ -137,3 +137,7 @@ def test_a_migration_slowed_past_its_simulated_p95_is_flagged_at_once(sandbox, k
     # Flagged as soon as it ran past 1.5 times its p95, long before it ended.
     assert 1.5 * move.expected_s < flagged[0].data["running_s"] < 1.5 * move.expected_s + 1.5
     assert move.duration_s > 25
+    from executor.reports import report
+
+    flags = report(execution)["watchdog"]
+    assert [(f["step"], f["message"]) for f in flags] == [(move.key, message)]
