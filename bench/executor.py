@@ -52,10 +52,10 @@ def build(hosts: int, servers: int):
     from domain.snapshot import Host, Release, Server, Snapshot
     from executor import services
     from inventory.models import Cloud
-    from inventory.services import replace_inventory
+    from inventory.services import current_version, replace_inventory
     from planner.export import plan_to_dict
     from planner.models import Plan
-    from planner.services import content_hash
+    from planner.services import approval_hash, content_hash
 
     names = [f"cmp{i:03d}" for i in range(hosts + 1)]
     snapshot = Snapshot(
@@ -71,11 +71,14 @@ def build(hosts: int, servers: int):
                                              names[0]) for j in range(servers))),))
         for h in names[1:]))
     content = plan_to_dict(pure, snapshot)
-    digest = content_hash(content)
-    plan = Plan.objects.create(cloud=Cloud.objects.get(name="bench"), name="bench",
-                               strategy="serial", target_release="next", content=content,
-                               content_hash=digest, state="approved", author=admin,
-                               approved_by=admin, approved_hash=digest)
+    cloud = Cloud.objects.get(name="bench")
+    plan = Plan.objects.create(cloud=cloud, inventory_version=current_version(cloud),
+                               name="bench", strategy="serial", target_release="next",
+                               options=dict(content.get("options") or {}), content=content,
+                               content_hash=content_hash(content), state="approved",
+                               author=admin, approved_by=admin)
+    plan.approved_hash = approval_hash(plan, None)  # what an approval covers now
+    plan.save(update_fields=["approved_hash"])
     services.submit = lambda task, *args: None  # the bench runs the worker itself
     execution = services.start_execution(plan, admin, {})
     layout = {h: [(f"vm-{h}-{j}", "ACTIVE") for j in range(servers)] for h in names[1:]}
