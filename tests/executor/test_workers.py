@@ -40,3 +40,13 @@ def test_an_execution_starts_at_once_while_searches_fill_every_other_worker():
         assert ran.wait(5), "the execution waited behind the searches"
     finally:
         release.set()
+
+
+def test_a_search_cannot_ask_for_a_budget_that_would_hold_a_worker_for_long():
+    import pytest
+
+    from planner.options import PlanOptions
+
+    with pytest.raises(ValueError, match=r"time_budget_s must be at most 120 s, got 3600"):
+        PlanOptions(time_budget_s=3600)
+    assert PlanOptions(time_budget_s=120).time_budget_s == 120
