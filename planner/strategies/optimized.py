@@ -118,13 +118,14 @@ def seed_orders(snapshot: Snapshot, options: PlanOptions, timings: Timings) -> l
         for h in hosts
     }
     hardest_first = sorted(hosts, key=lambda h: (-tightness[h], h))
-    coloured = colour_order(snapshot, options, hosts, tightness)
+    coloured = colour_order(snapshot, options, hosts, tightness, movable)
     return [coloured, hardest_first, light_first, interleaved,
             sorted(hosts, key=lambda h: (-movable[h], h))]
 
 
 def colour_order(
-    snapshot: Snapshot, options: PlanOptions, hosts: list[str], tightness: dict[str, float]
+    snapshot: Snapshot, options: PlanOptions, hosts: list[str], tightness: dict[str, float],
+    movable: dict[str, int] | None = None,
 ) -> list[str]:
     """Hosts grouped as an equitable colouring of their VNF conflicts (DSatur), group after group.
 
@@ -133,7 +134,8 @@ def colour_order(
     the first group it has no conflict with and that has room (at most
     ``hosts_per_wave``), the most constrained host first: groups of about
     equal size in about as few as the conflicts allow, so that the last
-    waves are not left with the hosts nothing else could go with.
+    waves are not left with the hosts nothing else could go with. The
+    lightest group (least RAM to move per host) goes first.
     """
     neighbours = vnf_conflicts(snapshot, hosts)
     size = max(1, options.hosts_per_wave)
@@ -153,6 +155,10 @@ def colour_order(
         colour[host] = pick
         for other in neighbours[host]:
             seen[other].add(pick)
+    # The group with the least to move goes first: what leaves the first wave
+    # finds no upgraded host yet and moves twice.
+    weight = movable or {}
+    groups.sort(key=lambda g: (sum(weight.get(h, 0) for h in g) / max(1, len(g)), g))
     return [h for group in groups for h in group]
 
 
