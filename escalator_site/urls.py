@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from escalator_site import views
+from executor.metrics import metrics_view
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("planning/", include("planner.urls")),
     path("executions/", include("executor.urls")),
     path("api/", include("escalator_site.api_urls")),
+    path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
