@@ -48,7 +48,7 @@ class CloudViewSet(viewsets.ReadOnlyModelViewSet):
         return HttpResponse(text, content_type=content_type)
 
     @extend_schema(responses={200: s.InventoryVersionSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain list, newest first
     def versions(self, request, name=None):
         """The cloud's inventory versions, newest first, each with what changed."""
         history = services.version_history(self.get_object(), limit=100)
