@@ -45,8 +45,9 @@ class Command(BaseCommand):
             else:
                 for problem in exc.problems:
                     self.stderr.write(problem)
-            raise CommandError(f"{len(exc.problems)} problem(s) reading {name!r}; "
-                               "nothing was stored.") from exc
+            raise CommandError("; ".join(exc.problems[:3])
+                               + (f" (and {len(exc.problems) - 3} more)" if len(exc.problems) > 3
+                                  else "") + "; nothing was stored.") from exc
         if options["json"]:
             self.stdout.write(json.dumps({"ok": True, "cloud": refreshed.cloud,
                                           "overlay": source, **refreshed.counts,
