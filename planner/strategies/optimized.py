@@ -18,6 +18,7 @@ runs).
 
 from __future__ import annotations
 
+import heapq
 import random
 import time
 from collections.abc import Callable
@@ -140,21 +141,28 @@ def colour_order(
     neighbours = vnf_conflicts(snapshot, hosts)
     size = max(1, options.hosts_per_wave)
     groups: list[list[str]] = []
-    colour: dict[str, int] = {}
     seen: dict[str, set[int]] = {h: set() for h in hosts}
+    # Most saturated first, then most conflicts, tightest, name: a heap of
+    # (-saturation, static rank) entries, stale ones skipped.
+    static = {h: i for i, h in enumerate(sorted(
+        hosts, key=lambda h: (-len(neighbours[h]), -tightness.get(h, 0.0), h)))}
+    heap = [(0, static[h], h) for h in hosts]
+    heapq.heapify(heap)
     left = set(hosts)
     while left:
-        host = max(left, key=lambda h: (len(seen[h]), len(neighbours[h]), tightness.get(h, 0.0),
-                                        [-ord(c) for c in h]))
+        sat, _, host = heapq.heappop(heap)
+        if host not in left or -sat != len(seen[host]):
+            continue
         left.discard(host)
         pick = next((i for i, g in enumerate(groups) if i not in seen[host] and len(g) < size), None)
         if pick is None:
             pick = len(groups)
             groups.append([])
         groups[pick].append(host)
-        colour[host] = pick
         for other in neighbours[host]:
-            seen[other].add(pick)
+            if other in left and pick not in seen[other]:
+                seen[other].add(pick)
+                heapq.heappush(heap, (-len(seen[other]), static[other], other))
     # The group with the least to move goes first: what leaves the first wave
     # finds no upgraded host yet and moves twice.
     weight = movable or {}
