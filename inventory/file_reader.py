@@ -62,7 +62,10 @@ def _json_object(pairs: list[tuple[str, Any]]) -> CheckedDict:
     mapping = CheckedDict(pairs)
     if len(mapping) != len(pairs):
         seen: set[str] = set()
-        mapping.duplicates = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+        twice: list[str] = []
+        for key, _ in pairs:
+            (twice.append if key in seen else seen.add)(key)
+        mapping.duplicates = tuple(dict.fromkeys(twice))
     return mapping
 
 
