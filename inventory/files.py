@@ -176,6 +176,29 @@ def parse_inventory(document: Any) -> Snapshot:
     return snapshot
 
 
+# What check_limits holds a snapshot read from a cloud to: the bounds, not the
+# vocabulary (a real cloud may show statuses the file format does not list).
+_LIMIT_KEYWORDS = frozenset({"maximum", "minimum", "exclusiveMinimum", "maxLength"})
+
+
+def check_limits(snapshot: Snapshot) -> list[str]:
+    """Where a snapshot built elsewhere (read from a cloud) breaks the file format's limits.
+
+    The same bounds as an import: finite numbers within the database's columns,
+    text without NUL or lone surrogates, names of at most 255 characters.
+    """
+    document = dump_inventory(snapshot)
+    problems = screen(document)
+    if problems:
+        return problems
+    try:
+        _FAST_CHECK(document)
+    except fastjsonschema.JsonSchemaException:
+        problems = [_describe(error) for error in _VALIDATOR.iter_errors(document)
+                    if error.validator in _LIMIT_KEYWORDS]
+    return sorted(problems, key=_path_order)[:MAX_PROBLEMS]
+
+
 def dump_inventory(snapshot: Snapshot) -> dict[str, Any]:
     """The snapshot as a document of the file format (every field written out)."""
     cloud: dict[str, Any] = {"name": snapshot.cloud}

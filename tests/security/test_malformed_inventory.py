@@ -163,3 +163,26 @@ def test_the_yaml_reader_reads_what_pyyamls_safe_loader_reads():
                  "b:\n  c: 2026-12-04\n  d: !!str 12\n  e: !!float 3\n  f: |\n    two\n    lines\n")
     for text in texts:
         assert read_document(text) == yaml.safe_load(text)
+
+
+def test_a_snapshot_read_from_a_cloud_is_held_to_the_same_limits(cloud_doc):
+    # A refresh stores what Nova shows: the bounds apply, the file's vocabulary does not.
+    import dataclasses
+
+    from inventory.files import check_limits, parse_inventory
+
+    snapshot = parse_inventory(cloud_doc)
+    hosts = list(snapshot.hosts)
+    hosts[1] = dataclasses.replace(hosts[1], ram_mib=2**63 - 1, cpu_allocation_ratio=1e308)
+    servers = list(snapshot.servers)
+    servers[0] = dataclasses.replace(servers[0], name="vm\x00one")
+    servers[1] = dataclasses.replace(servers[1], status="SHELVED_OFFLOADED")
+    poisoned = dataclasses.replace(snapshot, hosts=tuple(hosts), servers=tuple(servers))
+
+    assert check_limits(poisoned) == ["servers[0].name: contains the control character \\x00 at character 2"]
+    servers[0] = snapshot.servers[0]
+    assert check_limits(dataclasses.replace(poisoned, servers=tuple(servers))) == [
+        "hosts[1].cpu_allocation_ratio: must be at most 64.0, not 1e+308",
+        "hosts[1].ram_mib: must be at most 1099511627776, not 9223372036854775807",
+    ]
+    assert check_limits(snapshot) == []
