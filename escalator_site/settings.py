@@ -24,6 +24,7 @@ from escalator_site.env import (
     private_file,
     secret_key,
 )
+from escalator_site.notify_config import load_receivers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # var/ holds the database (with API token hashes and sessions), the secret key and
@@ -271,3 +272,10 @@ if PROFILE == "production":
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
+
+# Outbound webhook notifications (escalator_site/notifications.py): receivers from
+# ESCALATOR_NOTIFICATIONS_FILE (YAML) or ESCALATOR_NOTIFY_URL + ESCALATOR_NOTIFY_SECRET.
+ESCALATOR_NOTIFICATIONS = load_receivers(os.environ)
+NOTIFY_ATTEMPTS = env_int("ESCALATOR_NOTIFY_ATTEMPTS", 5)
+NOTIFY_BACKOFF_S = float(env_str("ESCALATOR_NOTIFY_BACKOFF_S", "1"))
+NOTIFY_BACKOFF_MAX_S = float(env_str("ESCALATOR_NOTIFY_BACKOFF_MAX_S", "60"))

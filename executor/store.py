@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from escalator_site.notifications import notify, receivers
 from executor.choices import StepState
 from executor.live import publish
 from executor.machine import StepRecord, Wanted
@@ -46,7 +47,27 @@ def _record_and_publish(execution_id: int, kind: str, message: str, step: str, h
     # Published after the commit: a client that reconnects then replays from
     # the database and must find every event it was sent.
     publish(f"execution-{execution_id}", {"type": EVENT_TYPE, "event": event.as_message()})
+    if kind == "execution" and data.get("state") in NOTIFIED:
+        _notify(event, NOTIFIED[str(data["state"])])
     return event
+
+
+# An execution's state events that the on-call team hears of (escalator_site.notifications).
+NOTIFIED = {"queued": "execution.started", "paused": "execution.paused",
+            "blocked": "execution.blocked", "done": "execution.finished",
+            "aborted": "execution.finished"}
+
+
+def _notify(event: ExecutionEvent, name: str) -> None:
+    if not receivers():
+        return
+    execution = Execution.objects.select_related("plan").get(pk=event.execution_id)
+    notify(name, {
+        "execution": {"id": execution.pk, "state": execution.state, "cause": execution.cause,
+                      "cloud": execution.cloud_name, "url": execution.get_absolute_url()},
+        "plan": {"id": execution.plan_id, "name": execution.plan.name},
+        "message": event.message, "seq": event.seq,
+        "actor": event.actor.username if event.actor_id else ""})
 
 
 def _row_to_record(row: StepRow) -> StepRecord:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from domain import drift
 from escalator_site import roles
 from escalator_site.jobs import submit as submit_job
+from escalator_site.notifications import notify
 from inventory.services import current_version, get_cloud, load_snapshot, version_snapshot
 from planner import edit
 from planner.choices import JobState, PlanState
@@ -98,10 +99,16 @@ def plan_drift(plan: Plan) -> list[str]:
 
 
 def _audit(plan: Plan, user, action: str, old: str, new: str, comment: str = "") -> PlanEvent:
-    return PlanEvent.objects.create(
+    event = PlanEvent.objects.create(
         plan=plan, actor=user if user and user.is_authenticated else None, action=action,
         from_state=old, to_state=new, comment=comment, content_hash=plan.content_hash,
     )
+    if action in ("submitted", "approved"):  # the on-call team's webhooks
+        notify(f"plan.{action}", {
+            "plan": {"id": plan.pk, "name": plan.name, "state": new,
+                     "url": plan.get_absolute_url()},
+            "actor": event.actor.username if event.actor else "", "comment": comment})
+    return event
 
 
 _VERBS = {"submitted": "submit", "approved": "approve", "rejected": "reject",
