@@ -100,21 +100,10 @@ def parse_json(text: str, name: str) -> tuple[Any, str | None]:
 
 
 class _StrictConstructor(SafeConstructor):
-    """Safe types only; duplicate keys, NaN, infinities and huge integers refused."""
+    """PyYAML's safe scalars, with NaN, infinities, huge integers and bad dates refused.
 
-    def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
-            self.flatten_mapping(node)
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
-                if key in seen:
-                    raise ConstructorError(
-                        None, None, f"the key {_cut(str(key))!r} is given twice in this mapping",
-                        key_node.start_mark,
-                    )
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    Collections, keys and their duplicates are yaml_reader's: it builds them.
+    """
 
     def construct_yaml_int(self, node):
         digits = str(node.value).lstrip("+-").replace("_", "")
@@ -148,6 +137,7 @@ _StrictConstructor.add_constructor(
 _StrictConstructor.add_constructor(
     "tag:yaml.org,2002:timestamp", _StrictConstructor.construct_yaml_timestamp
 )
+
 
 def parse_yaml(text: str, name: str) -> tuple[Any, str | None]:
     """The document, or None and a message with the line and column of the problem."""
