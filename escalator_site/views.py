@@ -29,12 +29,9 @@ def dashboard(request):
 
 
 def _executions_in_progress() -> list:
-    try:
-        from executor.models import Execution
-    except ImportError:  # the executor app ships its models separately
-        return []
-    active = getattr(Execution, "ACTIVE_STATES", None)
-    queryset = Execution.objects.select_related("plan").order_by("-pk")
-    if active:
-        queryset = queryset.filter(state__in=active)
-    return list(queryset[:5])
+    """Executions under way (running, paused or blocked): not the finished ones."""
+    from executor.choices import UNDER_WAY
+    from executor.models import Execution
+
+    return list(Execution.objects.select_related("plan").filter(state__in=list(UNDER_WAY))
+                .order_by("-pk")[:5])

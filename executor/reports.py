@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from executor.models import Execution
@@ -47,15 +47,50 @@ def moves(execution: Execution) -> list[dict[str, Any]]:
     return out
 
 
+def simulation_of(execution: Execution):
+    """The simulation of the content this execution runs: the approved estimate, else the
+    latest finished one of the plan's content; None if there is none.
+
+    ``execution.plan_hash`` is the approval's hash (content, policy, version,
+    estimate), not the content's: the content is matched on the plan's.
+    """
+    plan = execution.plan
+    simulation = plan.approved_simulation if plan.approved_simulation_id else (
+        plan.simulations.filter(state="done", content_hash=plan.content_hash)
+        .order_by("-finished").first())
+    if simulation is None or simulation.content_hash != plan.content_hash:
+        return None
+    return simulation
+
+
 def _simulation(execution: Execution) -> tuple[list[dict], dict[str, float]]:
-    simulation = execution.plan.latest_simulation
-    if simulation is None or simulation.content_hash != execution.plan_hash:
+    simulation = simulation_of(execution)
+    if simulation is None:
         return [], {}
     events = (simulation.sample_run or {}).get("events", [])
     outage = {name: value.get("p50") for name, value in
               (simulation.summary or {}).get("vnf_outage_s", {}).items()
               if isinstance(value, dict)}
     return events, outage
+
+
+def _with_planned_member_out(vnfs: list[dict[str, Any]], rows: list[StepRow], lines: list,
+                             simulated: bool) -> list[dict[str, Any]]:
+    """Each VNF's members-out time in the simulation's sample run, beside the measured one.
+
+    The same measure on both sides: the steps' simulated spans go through the
+    same per-VNF count as the measured ones.
+    """
+    planned: dict[str, float] = {}
+    if simulated:
+        spans = {line.key: line for line in lines}
+        simulated_rows = [replace(row, start_s=spans[row.key].planned_start_s,
+                                  end_s=None if spans[row.key].planned_start_s is None else
+                                  spans[row.key].planned_start_s + (spans[row.key].planned_s or 0.0))
+                          for row in rows]
+        planned = {v["vnf"]: v["member_out_s"] for v in vnf_report(simulated_rows)}
+    return [{**v, "planned_member_out_s": planned.get(v["vnf"]) if simulated else None}
+            for v in vnfs]
 
 
 def report(execution: Execution) -> dict[str, Any]:
@@ -69,7 +104,7 @@ def report(execution: Execution) -> dict[str, Any]:
         "state": execution.state,
         "simulated": bool(events),
         "steps": [{**asdict(line), "delta_s": line.delta_s} for line in lines],
-        "vnfs": vnf_report(rows, outage),
+        "vnfs": _with_planned_member_out(vnf_report(rows, outage), rows, lines, bool(events)),
         "moves": moves_report(moves(execution)),
         # Steps that ran past their simulated p95 (the watchdog's flags).
         "watchdog": [{"step": e.step, "host": e.host, "message": e.message, **e.data}

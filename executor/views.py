@@ -11,19 +11,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from escalator_site import roles
 from executor import services
+from executor.choices import FINAL_STATES, UNDER_WAY, ExecutionState
 from executor.models import Execution
-from executor.reports import report, report_csv
+from executor.reports import report, report_csv, simulation_of
 from planner.choices import PlanState
 from planner.models import Plan
 
 
 @login_required
 def execution_list(request):
-    executions = Execution.objects.select_related("plan", "started_by")[:200]
+    executions = list(Execution.objects.select_related("plan", "started_by")[:200])
+    now = timezone.now()
+    for e in executions:
+        end = e.finished or (now if e.state in UNDER_WAY else None)
+        e.duration_s = (end - e.started).total_seconds() if e.started and end else None
     startable = Plan.objects.filter(state=PlanState.APPROVED).order_by("-updated")
     return render(request, "executor/execution_list.html", {
         "executions": executions, "startable": startable,
@@ -37,21 +43,53 @@ def execution_detail(request, pk: int):
     # read the events first, and ask for what came after the newest of them.
     events = list(execution.events.select_related("actor").order_by("-seq")[:300])
     data = report(execution)
-    steps = {s.key: s for s in execution.steps.all()}
+    steps = {s.key: s for s in execution.steps.order_by("index")}
+    for step in steps.values():
+        step.label = _label(step)
+        step.name = f"wave {step.wave + 1} · {step.host} · {step.label}"
     page = {
         "id": execution.pk, "state": execution.state,
         "last_seq": events[0].seq if events else 0,
-        "steps": [{**line, "label": _label(steps[line["key"]])} for line in data["steps"]],
+        "steps": [{**line, "label": _label(steps[line["key"]]),
+                   "name": steps[line["key"]].name} for line in data["steps"]],
         "started": execution.started.timestamp() if execution.started else None,
+        "finished": execution.finished.timestamp() if execution.finished else None,
         "origin": min((s.started_at for s in steps.values() if s.started_at), default=None),
+        "simulated_total_s": _simulated_total(execution),
+        "final_states": list(FINAL_STATES),
     }
-    hosts: dict[str, list] = {}
+    waves: dict[int, dict[str, list]] = {}
     for step in steps.values():
-        hosts.setdefault(step.host, []).append(step)
+        waves.setdefault(step.wave, {}).setdefault(step.host, []).append(step)
+    wave_rows = []
+    for number, hosts in sorted(waves.items()):
+        wave_steps = [s for host_steps in hosts.values() for s in host_steps]
+        finished = sum(s.state in ("done", "skipped") for s in wave_steps)
+        wave_rows.append({"number": number + 1, "hosts": hosts, "total": len(wave_steps),
+                          "finished": finished, "complete": finished == len(wave_steps)})
+    state = execution.state
+    final = state in FINAL_STATES
     return render(request, "executor/execution_detail.html", {
-        "execution": execution, "hosts": hosts, "steps": list(steps.values()),
-        "events": events,
+        "execution": execution, "waves": wave_rows, "steps": list(steps.values()),
+        "events": events, "final": final,
+        "controls": {
+            "pause": state in (ExecutionState.QUEUED, ExecutionState.RUNNING),
+            "resume": state in (ExecutionState.PAUSED, ExecutionState.BLOCKED),
+            "abort": not final and state != ExecutionState.ABORTING,
+            "retry": not final and any(s.state == "failed" for s in steps.values()),
+            "skip": not final and any(s.state in ("failed", "pending")
+                                      for s in steps.values()),
+        },
         "report": data, "page": page, "can_execute": roles.can_execute(request.user)})
+
+
+def _simulated_total(execution: Execution) -> float | None:
+    """The simulated duration (p50) of the content run, for the ETA; None if not simulated."""
+    simulation = simulation_of(execution)
+    if simulation is None:
+        return None
+    value = ((simulation.summary or {}).get("duration_s") or {}).get("p50")
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _label(step) -> str:
