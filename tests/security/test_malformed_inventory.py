@@ -3,8 +3,10 @@
 70 files (tests/security/malformed.py) go through the command line
 (``manage.py import_inventory --replace``), the upload page and
 ``POST /api/clouds/import/`` with replace on. Each must be refused with a
-message naming where the problem is, within 2 s and 200 MB of Python memory
-(tracemalloc, in a second run: it slows what it watches), and the stored "lab" inventory must be exactly as before.
+message naming where the problem is, within 2 s of CPU time (wall time
+varies with what else runs on the shared machine; 15 s catches a hang) and
+200 MB of Python memory (tracemalloc, in a second run: it slows what it
+watches), and the stored "lab" inventory must be exactly as before.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from inventory import models as m
 from inventory.services import load_snapshot
 from tests.security.malformed import BIG_IDS, Malformed, malformed_files
 
-SECONDS = 2.0
+SECONDS = 2.0  # of CPU time: the work a file costs, whatever else runs on the machine
+WALL_SECONDS = 15.0
 PEAK_BYTES = 200 * 1024 * 1024
 BOUNDARY = "malformed-inventory-boundary"
 IDS = [case.id for case in malformed_files(big=False)] + BIG_IDS
@@ -45,13 +48,14 @@ def test_there_are_at_least_sixty_kinds():
 
 
 def _measure(call):
-    """The call's result, its wall time, and the peak of Python memory in a second run.
+    """The call's result, its CPU time, and the peak of Python memory in a second run.
 
     Two runs, because tracemalloc slows what it watches several times over.
     """
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = call()
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - cpu_started
+    assert time.perf_counter() - started < WALL_SECONDS  # no hang either
     tracemalloc.start()
     try:
         call()
@@ -64,7 +68,7 @@ def _measure(call):
 def _assert_refused_in_bounds(case: Malformed, message: str, elapsed: float, peak: int, before):
     assert case.located(message), f"{case.id}: the refusal does not say where:\n{message[:2000]}"
     assert len(message) < 20_000, f"{case.id}: a {len(message)}-character refusal"
-    assert elapsed < SECONDS, f"{case.id}: refused in {elapsed:.2f} s"
+    assert elapsed < SECONDS, f"{case.id}: refused in {elapsed:.2f} s of CPU"
     assert peak < PEAK_BYTES, f"{case.id}: {peak / 2**20:.0f} MiB at the peak"
     assert m.Cloud.objects.count() == 1
     assert load_snapshot("lab") == before, f"{case.id}: the stored inventory changed"
