@@ -21,6 +21,7 @@ from inventory import models as inventory_models
 from inventory import services as inventory
 from inventory.consistency import find_problems
 from inventory.discovery import merge
+from inventory.files import check_limits
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ def refresh_cloud(
     if overlay is None and cloud is not None:
         overlay = inventory.load_snapshot(cloud)
     merged = merge(discovered, overlay, cloud=name or (cloud.name if cloud else None))
-    problems = find_problems(merged.snapshot)
+    # The same limits as a file import: what the cloud shows is input too.
+    problems = check_limits(merged.snapshot) or find_problems(merged.snapshot)
     if problems:
         raise RefreshError(problems)
     counts = inventory.replace_inventory(merged.snapshot, kind=inventory_models.VersionKind.REFRESH,
