@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import render
 
+from inventory import models as inventory_models
 from inventory.services import CloudNotFound, cloud_overview
 from planner.choices import PlanState
 from planner.models import Plan, PrecheckRun
@@ -35,3 +36,30 @@ def _executions_in_progress() -> list:
 
     return list(Execution.objects.select_related("plan").filter(state__in=list(UNDER_WAY))
                 .order_by("-pk")[:5])
+
+
+SEARCH_LIMIT = 20  # rows per kind: a search is a way in, not a list
+
+
+@login_required
+def search(request):
+    """Hosts, servers (name or UUID), VNFs, server groups and plans whose name holds the words."""
+    query = request.GET.get("q", "").strip()[:100]
+    results: dict[str, list] = {}
+    if query:
+        results = {
+            "hosts": list(inventory_models.Host.objects.filter(name__icontains=query)
+                          .order_by("name")[:SEARCH_LIMIT]),
+            "servers": list(inventory_models.Server.objects.select_related("host")
+                            .filter(Q(name__icontains=query) | Q(uuid__iexact=query))
+                            .order_by("name")[:SEARCH_LIMIT]),
+            "vnfs": list(inventory_models.Vnf.objects.filter(name__icontains=query)
+                         .order_by("name")[:SEARCH_LIMIT]),
+            "groups": list(inventory_models.ServerGroup.objects.filter(name__icontains=query)
+                           .order_by("name")[:SEARCH_LIMIT]),
+            "plans": list(Plan.objects.filter(name__icontains=query)
+                          .order_by("-updated")[:SEARCH_LIMIT]),
+        }
+    return render(request, "search.html", {
+        "query": query, "results": results, "limit": SEARCH_LIMIT,
+        "found": sum(len(rows) for rows in results.values())})

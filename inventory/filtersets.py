@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from inventory import models as m
-from inventory.choices import HaModel, ServiceState, ServiceStatus
+from inventory.choices import GroupPolicy, HaModel, ServiceState, ServiceStatus
 
 
 class HostFilterSet(django_filters.FilterSet):
@@ -74,9 +74,12 @@ class VnfFilterSet(django_filters.FilterSet):
 
 
 class ServerGroupFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
     cloud = django_filters.CharFilter(field_name="cloud__name")
-    policy = django_filters.CharFilter()
+    policy = django_filters.ChoiceFilter(choices=GroupPolicy.choices)
+    member = django_filters.CharFilter(field_name="members__name", label="Member server",
+                                       distinct=True)
 
     class Meta:
         model = m.ServerGroup
-        fields = ["cloud", "policy"]
+        fields = ["q", "cloud", "policy", "member"]

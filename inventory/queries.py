@@ -26,7 +26,19 @@ def hosts_with_usage():
 
 
 def servers_with_context():
-    return m.Server.objects.select_related("cloud", "host", "vnf_member__vnf")
+    return m.Server.objects.select_related("cloud", "host", "vnf_member__vnf").prefetch_related(
+        Prefetch("server_groups", queryset=m.ServerGroup.objects.order_by("name")))
+
+
+def groups_with_members():
+    """Server groups with their members (and the members' hosts) prefetched."""
+    return (
+        m.ServerGroup.objects.select_related("cloud")
+        .annotate(member_count=Count("members"))
+        .prefetch_related(
+            Prefetch("members", queryset=m.Server.objects.select_related("host").order_by("name"))
+        )
+    )
 
 
 def vnfs_with_members():

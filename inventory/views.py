@@ -16,9 +16,19 @@ from escalator_site.roles import Role
 from inventory import models as m
 from inventory import services
 from inventory.files import InventoryError, dumps_inventory
-from inventory.filtersets import HostFilterSet, VnfFilterSet
+from inventory.filtersets import (
+    HostFilterSet,
+    ServerFilterSet,
+    ServerGroupFilterSet,
+    VnfFilterSet,
+)
 from inventory.forms import ImportForm
-from inventory.queries import hosts_with_usage, vnfs_with_members
+from inventory.queries import (
+    groups_with_members,
+    hosts_with_usage,
+    servers_with_context,
+    vnfs_with_members,
+)
 
 HOST_SORTS = {
     "name": "name",
@@ -64,6 +74,7 @@ def host_list(request):
             "sort": sort,
             "query_no_sort": _query_without(request, "sort", "page"),
             "query_no_page": _query_without(request, "page"),
+            "page_sizes": PAGE_SIZES,
             "azs": m.Host.objects.values_list("az", flat=True).distinct().order_by("az"),
             "aggregates": m.Aggregate.objects.values_list("name", flat=True)
             .distinct()
@@ -119,8 +130,30 @@ def vnf_list(request):
     return render(
         request,
         "inventory/vnf_list.html",
-        {"filter": filterset, "page": page, "query_no_page": _query_without(request, "page")},
+        {"filter": filterset, "page": page, "query_no_page": _query_without(request, "page"),
+         "page_sizes": PAGE_SIZES},
     )
+
+
+@login_required
+def server_list(request):
+    filterset = ServerFilterSet(request.GET, queryset=servers_with_context())
+    page = _page(request, filterset.qs.order_by("name", "pk"))
+    return render(request, "inventory/server_list.html", {
+        "filter": filterset, "page": page, "query_no_page": _query_without(request, "page"),
+        "page_sizes": PAGE_SIZES,
+        "hosts": m.Host.objects.values_list("name", flat=True).distinct().order_by("name"),
+        "statuses": m.Server.objects.values_list("status", flat=True).distinct()
+        .order_by("status")})
+
+
+@login_required
+def server_group_list(request):
+    filterset = ServerGroupFilterSet(request.GET, queryset=groups_with_members())
+    page = _page(request, filterset.qs.order_by("name", "pk"))
+    return render(request, "inventory/server_group_list.html", {
+        "filter": filterset, "page": page, "query_no_page": _query_without(request, "page"),
+        "page_sizes": PAGE_SIZES})
 
 
 @login_required

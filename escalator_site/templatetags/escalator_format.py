@@ -18,3 +18,15 @@ def duration(seconds: float | int | None) -> str:
     if s < 3600:
         return f"{s // 60} min {s % 60} s"
     return f"{s // 3600} h {(s % 3600) // 60} min"
+
+
+@register.simple_tag
+def query_with(request, **changes) -> str:
+    """The page's query string with some parameters set (None: removed), e.g. page size links."""
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return params.urlencode()
