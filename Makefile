@@ -9,7 +9,7 @@ DEMO_HOSTS ?= 8
 # Few servers a host: the sandbox boots them through the real Nova API.
 DEMO_SERVERS_PER_HOST ?= 4
 DEMO_SEED ?= 7
-APT_PACKAGES := chromium redis-server postgresql
+APT_PACKAGES := chromium redis-server postgresql prometheus-alertmanager
 
 .PHONY: run test install system-deps lint bench fidelity clean
 
@@ -21,12 +21,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Debian packages the tests drive for real: a browser, Redis and PostgreSQL.
+# Debian packages the tests drive for real: a browser, Redis, PostgreSQL and Alertmanager.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

@@ -279,3 +279,6 @@ ESCALATOR_NOTIFICATIONS = load_receivers(os.environ)
 NOTIFY_ATTEMPTS = env_int("ESCALATOR_NOTIFY_ATTEMPTS", 5)
 NOTIFY_BACKOFF_S = float(env_str("ESCALATOR_NOTIFY_BACKOFF_S", "1"))
 NOTIFY_BACKOFF_MAX_S = float(env_str("ESCALATOR_NOTIFY_BACKOFF_MAX_S", "60"))
+
+# The executor's alarm gate (executor/alarms.py): a Prometheus Alertmanager's base URL.
+ESCALATOR_ALERTMANAGER_URL = env_str("ESCALATOR_ALERTMANAGER_URL", "")

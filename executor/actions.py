@@ -77,6 +77,12 @@ class Policy:
     watchdog_pause: bool = False
     # Most migrations in flight across the cloud at once (0: no limit).
     concurrent_migrations: int = 0
+    # The alarm gate (executor/alarms.py), from the plan's policy: strict,
+    # relaxed or off, and the alert names that never hold a host.
+    alarm_mode: str = "strict"
+    alarm_ignore: tuple[str, ...] = ()
+    # How often a held execution looks again at its alarms and window.
+    hold_poll_s: float = 5.0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Policy:
@@ -84,6 +90,8 @@ class Policy:
         unknown = sorted(set(data or {}) - known)
         if unknown:
             raise ValueError(f"unknown execution policy keys: {', '.join(unknown)}")
+        if isinstance((data or {}).get("alarm_ignore"), str):
+            raise ValueError("alarm_ignore: a list of alert names")
         return cls(**{k: type(getattr(cls(), k))(v) for k, v in (data or {}).items()})
 
 

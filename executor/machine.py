@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from domain.choice import Choice
 from executor import destinations
 from executor.actions import Interrupted, Policy, StepFailed, handler_for, intervals
+from executor.holds import Holds
 from executor.hooks import UpgradeDriver, VnfManager
 from executor.port import (
     CloudError,
@@ -232,6 +233,7 @@ class Machine:
                  sleep: Callable[[float], None] | None = None,
                  thread_wrapper: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None,
                  expected_s: Mapping[str, float] | None = None,
+                 holds: Holds | None = None,
                  ) -> None:
         self.specs = specs
         self.cloud = cloud
@@ -267,6 +269,8 @@ class Machine:
         self._running: dict[str, tuple[StepSpec, float]] = {}
         self._flagged: set[str] = set()
         self._watchdog_cause = ""
+        # Alarms and maintenance windows: no host starts while one holds.
+        self.holds = holds
 
     # ------------------------------------------------------------ running
     def run(self) -> RunResult:
@@ -384,6 +388,14 @@ class Machine:
         return [results.get(h, _HostResult(h, "failed", "worker thread died")) for h in hosts]
 
     def _run_host(self, host: str, steps: list[StepSpec]) -> _HostResult:
+        # Before a host goes down (not in the middle of one: finishing it is safer).
+        if self.holds is not None and all(self.records[s.key].state is StepState.PENDING
+                                          for s in steps):
+            try:
+                if not self.holds.wait_clear(self.wait, self._may_go_on, f"before {host}"):
+                    return _HostResult(host, "stopped")
+            except Interrupted:
+                return _HostResult(host, "stopped")
         for spec in steps:
             record = self.records[spec.key]
             if record.state in FINISHED:
@@ -399,6 +411,9 @@ class Machine:
             if result is not None:
                 return result
         return _HostResult(host, "done")
+
+    def _may_go_on(self) -> bool:
+        return not self._watchdog_cause and self.store.wanted() is Wanted.RUN
 
     def _begin(self, record: StepRecord) -> StepRecord:
         record.state = StepState.RUNNING

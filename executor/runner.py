@@ -19,14 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
+from executor import alarms
 from executor.actions import Policy
 from executor.choices import ACTIVE_STATES, ExecutionState
 from executor.clouds import clouds_yaml
 from executor.expected import expectations
+from executor.holds import Holds
 from executor.hook_config import resolve
 from executor.hooks import make_upgrade_driver, make_vnf_manager
 from executor.machine import Machine, Outcome, RunResult
@@ -121,19 +124,30 @@ def build_machine(execution: Execution, token: str, cloud: Any = None,
     """The machine of ``execution``; ``cloud``/``upgrade_driver`` replace the configured ones."""
     config = execution.config or {}
     specs = specs_of(execution)
+    policy = Policy.from_dict(config.get("policy"))
+    store = DjangoStore(execution.pk, token)
     return Machine(
         specs, cloud or connect(execution.cloud_name),
-        DjangoStore(execution.pk, token),
+        store,
         vnf_manager=make_vnf_manager(resolve("vnf_manager", config.get("vnf_manager"))),
         upgrade_driver=upgrade_driver or make_upgrade_driver(
             resolve("upgrade_driver", config.get("upgrade_driver")),
             sandbox_control_url(execution.cloud_name)),
-        policy=Policy.from_dict(config.get("policy")),
+        policy=policy,
         plan_label=plan_label(execution),
         target_versions=execution.target_versions,
         thread_wrapper=_closing,
         expected_s=expectations(execution, specs),
+        holds=holds_of(policy, store),
     )
+
+
+def holds_of(policy: Policy, store: DjangoStore) -> Holds | None:
+    """What may hold the next host: the Alertmanager's alerts (settings
+    ESCALATOR_ALERTMANAGER_URL) under the plan's alarm policy."""
+    holds = [h for h in (alarms.gate(settings.ESCALATOR_ALERTMANAGER_URL, policy.alarm_mode,
+                                     policy.alarm_ignore),) if h is not None]
+    return Holds(holds, say=store.emit, poll_s=policy.hold_poll_s) if holds else None
 
 
 FINAL_OF = {

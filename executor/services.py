@@ -81,6 +81,13 @@ def _config(plan: Plan, config: dict[str, Any] | None) -> dict[str, Any]:
     keep_az = (plan.options or {}).get("keep_az")
     if keep_az is not None and "keep_az" not in policy:
         policy["keep_az"] = bool(keep_az)
+    # The alarm gate is the approved plan's policy: an execution cannot loosen it.
+    for key in ("alarm_mode", "alarm_ignore"):
+        if key in policy:
+            raise ExecutionError(f"Execution settings: policy.{key} is the plan's policy "
+                                 "(covered by its approval): change the plan instead.")
+        if key in (plan.options or {}):
+            policy[key] = plan.options[key]
     try:
         Policy.from_dict(policy)
         for field in SECTIONS:

@@ -114,4 +114,7 @@ class DjangoStore:
 
     def emit(self, kind: str, message: str, step: str = "", **data: Any) -> None:
         host = str(data.pop("host", ""))
+        if "holding" in data:  # an alarm or a window holds the next host: the page says why
+            Execution.objects.filter(pk=self.execution_id, runner=self.runner).update(
+                cause=message if data["holding"] else "")
         record_event(self.execution_id, kind, message, step=step, host=host, **data)

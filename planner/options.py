@@ -20,6 +20,9 @@ DEFAULT_ALLOWED_ACTIONS = frozenset(
 )
 
 
+# What active alerts hold the next host (executor/alarms.py keeps the same three).
+ALARM_MODES = ("strict", "relaxed", "off")
+
 # The longest search one planning run or what-if may ask for.
 MAX_TIME_BUDGET_S = 120.0
 # The most candidate plans one search may evaluate.
@@ -46,6 +49,10 @@ class PlanOptions:
     - ``time_budget_s``: wall-clock cap of the ``optimized`` search; a plan
       whose search it cut short says so in its warnings.
     - ``seed``: seed of the search's random choices (reproducible plans).
+    - ``alarm_mode``: what active alerts of the Alertmanager hold the next
+      host while executing (executor/alarms.py): ``strict`` (every alert),
+      ``relaxed`` (severity critical or major), ``off``.
+    - ``alarm_ignore``: alert names that never hold a host.
     """
 
     hosts_per_wave: int = 10
@@ -57,6 +64,8 @@ class PlanOptions:
     evaluations: int = 0
     time_budget_s: float = 5.0
     seed: int = 0
+    alarm_mode: str = "strict"
+    alarm_ignore: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
@@ -77,8 +86,15 @@ class PlanOptions:
             # A search holds a background worker for its whole budget.
             problems.append(f"time_budget_s must be at most {MAX_TIME_BUDGET_S:g} s, "
                             f"got {self.time_budget_s:g}")
+        if self.alarm_mode not in ALARM_MODES:
+            problems.append(f"alarm_mode must be one of {', '.join(ALARM_MODES)}, "
+                            f"got {self.alarm_mode!r}")
+        if isinstance(self.alarm_ignore, str) or not all(
+                isinstance(n, str) and n for n in self.alarm_ignore):
+            problems.append("alarm_ignore must be a list of alert names")
         if problems:
             raise ValueError("; ".join(problems))
+        object.__setattr__(self, "alarm_ignore", tuple(self.alarm_ignore))
         # Accept plain strings from forms and files.
         object.__setattr__(
             self, "allowed_actions", frozenset(ActionKind(a) for a in self.allowed_actions)
@@ -93,6 +109,7 @@ class PlanOptions:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         data["allowed_actions"] = sorted(a.value for a in self.allowed_actions)
+        data["alarm_ignore"] = list(self.alarm_ignore)
         return data
 
     @classmethod

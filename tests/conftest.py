@@ -6,6 +6,8 @@ import copy
 
 import pytest
 
+from tests.alertmanager import alertmanager  # noqa: F401
+
 # One definition for the whole run, so one sandbox per session whichever
 # suites are run together (each suite importing it made one sandbox each,
 # and the environment's clouds.yaml named only the last).

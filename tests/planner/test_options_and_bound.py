@@ -28,6 +28,8 @@ def test_options_round_trip_through_a_dict():
         "evaluations": 0,
         "time_budget_s": 5.0,
         "seed": 7,
+        "alarm_mode": "strict",
+        "alarm_ignore": [],
     }
     assert PlanOptions.from_dict(data) == options
     assert PlanOptions.from_dict(None) == PlanOptions()
