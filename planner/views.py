@@ -65,7 +65,7 @@ def plan_new(request):
         except services.WorkflowError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Planning {plan.name}: simulate it once it is a draft.")
+            messages.info(request, f"Planning {plan.name}: this page shows the plan when it is ready.")
             return redirect(plan)
     return render(request, "planner/plan_new.html", {
         "form": form, "cloud": cloud,
@@ -105,6 +105,9 @@ def plan_detail(request, pk: int):
         "export_formats": EXPORT_FORMATS,
         "approval_current": services.is_approved_as_is(plan),
     }
+    context["verdicts_differ"] = bool(
+        plan.content and plan.is_valid and context["figures"]
+        and (context["figures"]["sla_violations_max"] or 0) > 0)
     return render(request, "planner/plan_detail.html", context)
 
 
@@ -195,6 +198,9 @@ def plan_export(request, pk: int, fmt: str):
     if fmt not in EXPORT_FORMATS:
         return HttpResponse(f"format must be one of {', '.join(EXPORT_FORMATS)}", status=400)
     plan = get_object_or_404(Plan, pk=pk)
+    if not plan.content or plan.state in (PlanState.PLANNING, PlanState.FAILED):
+        return HttpResponse(f"Plan {plan.pk} is {plan.get_state_display().lower()}: it has no "
+                            "content to export.", status=409, content_type="text/plain")
     text, content_type = export_plan(plan, fmt)
     response = HttpResponse(text, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}.{fmt}"'

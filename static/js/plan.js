@@ -46,21 +46,25 @@
     }
   });
 
+  // Time on a linear axis: the steps of the run fall where they happen, not evenly.
   var headroom = data.headroom;
+  var points = function (values) {
+    return headroom.time.map(function (t, i) { return { x: minutes(t), y: values[i] }; });
+  };
   new window.Chart(document.getElementById("headroom"), {
     type: "line",
     data: {
-      labels: headroom.time.map(function (t) { return minutes(t); }),
       datasets: [
-        { label: "free RAM %", data: headroom.ram, borderColor: "#1f5fa8", pointRadius: 0, stepped: true },
-        { label: "free vCPU %", data: headroom.vcpu, borderColor: "#2ca02c", pointRadius: 0, stepped: true }
+        { label: "free RAM %", data: points(headroom.ram), borderColor: "#1f5fa8", pointRadius: 0, stepped: true },
+        { label: "free vCPU %", data: points(headroom.vcpu), borderColor: "#2ca02c", pointRadius: 0, stepped: true }
       ]
     },
     options: {
       animation: false,
       maintainAspectRatio: false,
+      parsing: false,
       scales: {
-        x: { title: { display: true, text: "minutes" }, ticks: { maxTicksLimit: 12 } },
+        x: { type: "linear", min: 0, title: { display: true, text: "minutes from start" }, ticks: { maxTicksLimit: 12 } },
         y: { min: 0, max: 100, title: { display: true, text: "% of cloud capacity free" } }
       }
     }
