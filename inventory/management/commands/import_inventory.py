@@ -40,6 +40,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     "Imported {hosts} hosts, {servers} servers, {server_groups} server groups, "
-                    "{vnfs} VNFs, {aggregates} aggregates.".format(**counts)
+                    "{vnfs} VNFs, {aggregates} aggregates as inventory version {version}."
+                    .format(**counts)
                 )
             )
