@@ -43,8 +43,10 @@ def expectations(execution, specs: Iterable[StepSpec]) -> dict[str, float]:
     stored = dict(execution.steps.exclude(expected_s=None).values_list("key", "expected_s"))
     if stored:
         return stored
-    simulation = execution.plan.latest_simulation
-    if simulation is None or simulation.content_hash != execution.plan_hash:
+    from executor.reports import simulation_of
+
+    simulation = simulation_of(execution)  # of the content run (plan_hash is the approval's)
+    if simulation is None:
         return {}
     from inventory.services import load_snapshot
     from planner.export import plan_from_dict
