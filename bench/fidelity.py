@@ -181,6 +181,17 @@ class Qmp:
             self.sock.close()
 
 
+# A hypervisor host does not share its cores with test suites: QEMU runs with
+# this much more CPU priority than the bench's caller (when allowed), so other
+# work on a shared machine stretches the millisecond-scale downtimes less.
+PRIORITY = 10
+
+
+def _raise_priority() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(-PRIORITY)
+
+
 class Guest:
     """One QEMU process (a source, or a destination waiting for a migration)."""
 
@@ -196,7 +207,8 @@ class Guest:
         ]
         if incoming is not None:
             argv += ["-incoming", f"tcp:127.0.0.1:{incoming}"]
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        preexec_fn=_raise_priority)
         self.qmp = Qmp(qmp)
 
     def serial_lines(self) -> list[str]:
@@ -297,7 +309,12 @@ def one_migration(source: Guest, dest: Guest, port: int, cap: int, limit_ms: int
             info = {**info, "status": "gave-up"}
             break
         time.sleep(0.005)  # the last pre-copy sample: at most 5 ms before the pause
-    dirty = [float(line.split()[1]) for line in source.serial_lines()[lines_before:] if line.startswith("dirty ")]
+    lines = [line.split() for line in source.serial_lines() if line.startswith("dirty ")]
+    rates = [float(fields[1]) for fields in lines if len(fields) == 2]
+    during = [float(line.split()[1]) for line in source.serial_lines()[lines_before:]
+              if line.startswith("dirty ") and len(line.split()) == 2]
+    # A migration shorter than the guest's 1 s report: its last report before it.
+    dirty = during or rates[-1:]
     ram = info.get("ram", {})
     active_ram = last_active.get("ram", {})
     setup_s = info.get("setup-time", 0) / 1000.0

@@ -29,6 +29,8 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from domain import nova
+
 # Phases of a migration.
 PRECOPY = "pre-copy"
 STOPCOPY = "stop-and-copy"  # guest paused: converged, or paused at the timeout
@@ -82,7 +84,8 @@ def data_gib(flavor_ram_mib: float, disks_gib: Sequence[float] = ()) -> float:
 
 
 def downtime_steps(
-    data_gb: float, downtime_ms: int = 500, steps: int = 10, delay_s: int = 75
+    data_gb: float, downtime_ms: int = nova.LIVE_MIGRATION_DOWNTIME_MS,
+    steps: int = nova.LIVE_MIGRATION_DOWNTIME_STEPS, delay_s: int = nova.LIVE_MIGRATION_DOWNTIME_DELAY_S,
 ) -> Iterator[tuple[int, int]]:
     """(elapsed seconds, allowed downtime ms) pairs, exactly as Nova computes them.
 
@@ -97,7 +100,9 @@ def downtime_steps(
         yield (int(delay * i), int(base + offset * i))
 
 
-def completion_timeout(data_gb: float, per_gib: int = 800) -> int:
+def completion_timeout(
+    data_gb: float, per_gib: int = nova.LIVE_MIGRATION_COMPLETION_TIMEOUT_S_PER_GIB
+) -> int:
     """Nova's ``int(live_migration_completion_timeout * data_gb)``; 0 means none."""
     return int(per_gib * data_gb)
 
@@ -144,10 +149,10 @@ class MigrationSpec:
         working_set_mib: float = 0.0,
         flavor_ram_mib: float | None = None,
         disk_gib: Sequence[float] = (),
-        downtime_ms: int = 500,
-        steps: int = 10,
-        delay_s: int = 75,
-        timeout_s_per_gib: int = 800,
+        downtime_ms: int = nova.LIVE_MIGRATION_DOWNTIME_MS,
+        steps: int = nova.LIVE_MIGRATION_DOWNTIME_STEPS,
+        delay_s: int = nova.LIVE_MIGRATION_DOWNTIME_DELAY_S,
+        timeout_s_per_gib: int = nova.LIVE_MIGRATION_COMPLETION_TIMEOUT_S_PER_GIB,
         timeout_action: str = "abort",
         permit_post_copy: bool = False,
         permit_auto_converge: bool = False,
@@ -337,6 +342,16 @@ class PreCopy:
         if zeros is None:
             return None
         t = self.t
+        step_at = self._next_step_time()
+        threshold = bandwidth * self.downtime_allowed_s
+        if step_at > round_end and step_at > end:
+            # The hot path: what QEMU would find moves one way within a round, so
+            # if neither its start nor the round's end fits, nothing in between does.
+            dirty = self._dirty_rate()
+            at_end = min(self.cap, dirty * (self.rt + (self.x - self.sent) / bandwidth)) + zeros
+            at_start = self.x - self.sent + min(self.cap, dirty * self.rt) + zeros
+            if at_end > threshold and at_start > threshold:
+                return None
         limit = round_end
         timeout = self.spec.timeout_s
         if timeout > 0:
@@ -344,8 +359,6 @@ class PreCopy:
         fail_at = self.spec.fail_at_mib
         if fail_at is not None and self.rnd == 0 and fail_at < self.x:
             limit = min(limit, t + (fail_at - self.sent) / bandwidth)
-        step_at = self._next_step_time()
-        threshold = bandwidth * self.downtime_allowed_s
         tau = self._time_to_fit(bandwidth, threshold - zeros) if threshold > zeros else math.inf
         interval = self.spec.check_interval_s
         if interval > 0 and tau > 0 and math.isfinite(tau):
@@ -623,10 +636,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bandwidth-mibps", type=float, required=True)
     parser.add_argument("--working-set-mib", type=float, default=0.0, help="cap of one round's dirtied data (default: all memory)")
     parser.add_argument("--flavor-ram-mib", type=float, default=None, help="flavor RAM Nova sizes its steps by (default: --memory-mib)")
-    parser.add_argument("--downtime-ms", type=int, default=500)
-    parser.add_argument("--downtime-steps", type=int, default=10)
-    parser.add_argument("--downtime-delay-s", type=int, default=75)
-    parser.add_argument("--completion-timeout-s-per-gib", type=int, default=800)
+    parser.add_argument("--downtime-ms", type=int, default=nova.LIVE_MIGRATION_DOWNTIME_MS)
+    parser.add_argument("--downtime-steps", type=int, default=nova.LIVE_MIGRATION_DOWNTIME_STEPS)
+    parser.add_argument("--downtime-delay-s", type=int, default=nova.LIVE_MIGRATION_DOWNTIME_DELAY_S)
+    parser.add_argument("--completion-timeout-s-per-gib", type=int,
+                        default=nova.LIVE_MIGRATION_COMPLETION_TIMEOUT_S_PER_GIB)
     parser.add_argument("--timeout-action", choices=("abort", "force_complete"), default="abort")
     parser.add_argument("--permit-post-copy", action="store_true")
     parser.add_argument("--permit-auto-converge", action="store_true")
