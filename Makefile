@@ -60,7 +60,7 @@ bench: install
 	$(PY) bench/sandbox.py
 
 # The pre-copy model against real QEMU migrations (not part of `make test`: it
-# takes ~15 minutes of both cores). Installs QEMU, then bench/fidelity.py fetches
+# takes ~8 minutes of both cores). Installs QEMU, then bench/fidelity.py fetches
 # a Debian cloud kernel and builds the tiny guest into var/fidelity
 # (docs/migration-model.md, ../shared/notes/qemu-on-this-machine.md).
 fidelity: install

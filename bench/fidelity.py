@@ -24,7 +24,11 @@ How (see ../shared/notes/qemu-on-this-machine.md for why each choice):
   fixed part); the model of a point gets the median of the *other* points'
   speeds (leave one out), so no point's downtime feeds its own prediction;
 - a point that has not converged after ``--give-up`` times its first
-  round's time is cancelled and counted "not converged".
+  round's time (or twice what the model expects) is cancelled and counted
+  "not converged";
+- QEMU runs at a higher CPU priority than the bench (``PRIORITY``, when
+  allowed): on a shared machine other work still stretches downtimes of a
+  few tens of ms (docs/performance.md shows by how much).
 
 The model (``simulator.migration``, ``convergence="continuous"`` looked at
 every ``CHECK_INTERVAL_S``, a fixed downtime limit as QEMU is driven here,
