@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
+from domain import nova
 from domain.snapshot import Host, Server
 from simulator.migration import MigrationSpec, migrate
 
@@ -27,8 +28,8 @@ class Timings:
     reboot_s: float = 300.0
     verify_s: float = 60.0
     enable_s: float = 5.0
-    # Nova's first allowed downtime (live_migration_downtime, 500 ms).
-    downtime_s: float = 0.5
+    # Nova's first allowed downtime (live_migration_downtime).
+    downtime_s: float = nova.LIVE_MIGRATION_DOWNTIME_MS / 1000.0
     resume_s: float = 0.1
     # Fixed cost of a migration (scheduling, claims, port binding).
     migration_overhead_s: float = 5.0
@@ -38,9 +39,9 @@ class Timings:
     start_s: float = 30.0
     stop_s: float = 10.0
     # Nova's [libvirt] live-migration knobs (as the simulator's parameters name them).
-    downtime_steps: float = 10
-    downtime_delay_s: float = 75
-    completion_timeout_s_per_gib: float = 800
+    downtime_steps: float = nova.LIVE_MIGRATION_DOWNTIME_STEPS
+    downtime_delay_s: float = nova.LIVE_MIGRATION_DOWNTIME_DELAY_S
+    completion_timeout_s_per_gib: float = nova.LIVE_MIGRATION_COMPLETION_TIMEOUT_S_PER_GIB
     # A VNF switchover or drain that the VNF does not time itself.
     switchover_s: float = 2.0
 
