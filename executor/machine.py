@@ -234,6 +234,8 @@ class Machine:
                  thread_wrapper: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None,
                  expected_s: Mapping[str, float] | None = None,
                  holds: Holds | None = None,
+                 soaks: Mapping[int, float] | None = None,
+                 canary: bool = False,
                  ) -> None:
         self.specs = specs
         self.cloud = cloud
@@ -271,6 +273,9 @@ class Machine:
         self._watchdog_cause = ""
         # Alarms and maintenance windows: no host starts while one holds.
         self.holds = holds
+        # Wave index -> the soak before it (s): after the canary, between waves.
+        self.soaks = {w: s for w, s in (soaks or {}).items() if s > 0}
+        self.canary = canary
 
     # ------------------------------------------------------------ running
     def run(self) -> RunResult:
@@ -339,6 +344,11 @@ class Machine:
             keys = [s.key for steps in hosts.values() for s in steps]
             if all(self.records[k].state in FINISHED for k in keys):
                 continue
+            if wave in self.soaks and all(self.records[k].state is StepState.PENDING
+                                          for k in keys):
+                soaked = self._soak(wave, self.soaks[wave])
+                if soaked is not None:
+                    return soaked
             self.store.emit("wave", f"wave {wave + 1}: {', '.join(hosts)}", wave=wave,
                             hosts=list(hosts))
             self._running_wave = set(hosts)
@@ -411,6 +421,43 @@ class Machine:
             if result is not None:
                 return result
         return _HostResult(host, "done")
+
+    def _soak(self, wave: int, seconds: float) -> RunResult | None:
+        """Wait ``seconds`` before ``wave`` with the holds watched, then check the cloud's
+        health; None to go on. Run again in full after a restart (the wave is untouched)."""
+        what = (f"canary soak after wave {wave}" if wave == 1 and self.canary
+                else f"soak before wave {wave + 1}")
+        self.store.emit("soak", f"{what}: {seconds:g} s", wave=wave, soak_s=seconds)
+        started = self.now()
+        try:
+            while (left := seconds - (self.now() - started)) > 0:
+                if not self._may_go_on():
+                    return self._stopped()
+                if self.holds is not None and not self.holds.wait_clear(
+                        self.wait, self._may_go_on, what):
+                    return self._stopped()
+                self.wait(min(left, self.holds.poll_s if self.holds else 1.0))
+        except Interrupted:
+            return self._stopped()
+        problems = self._health()
+        if problems:
+            cause = f"{what}: health check failed: " + "; ".join(problems)
+            self.store.emit("blocked", cause, wave=wave, problems=problems)
+            return RunResult(Outcome.BLOCKED, cause)
+        self.store.emit("soak", f"{what}: done, the cloud is healthy", wave=wave)
+        return None
+
+    def _health(self) -> list[str]:
+        """What is wrong with the plan's hosts now: nova-compute down or disabled,
+        a server in ERROR (the pre-check's own tests, at a wave's door)."""
+        hosts = set(_hosts(self.specs))
+        problems = [f"{s.host}: nova-compute {s.state}/{s.status}"
+                    for s in self.cloud.services()
+                    if s.binary == "nova-compute" and s.host in hosts
+                    and (s.state != "up" or s.status != "enabled")]
+        problems += [f"server {s.name} on {s.host} is in ERROR" for s in self.cloud.servers()
+                     if s.status.upper() == "ERROR"]
+        return sorted(problems)
 
     def _may_go_on(self) -> bool:
         return not self._watchdog_cause and self.store.wanted() is Wanted.RUN

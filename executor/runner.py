@@ -36,6 +36,8 @@ from executor.machine import Machine, Outcome, RunResult
 from executor.models import Execution
 from executor.steps import StepKind, StepSpec
 from executor.store import DjangoStore, record_event
+from executor.windows import WindowHold
+from planner.options import PlanOptions
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +128,8 @@ def build_machine(execution: Execution, token: str, cloud: Any = None,
     specs = specs_of(execution)
     policy = Policy.from_dict(config.get("policy"))
     store = DjangoStore(execution.pk, token)
+    # The approved plan's policy: windows, canary and soak (the approval covers them).
+    options = PlanOptions.from_dict(execution.plan.options)
     return Machine(
         specs, cloud or connect(execution.cloud_name),
         store,
@@ -138,16 +142,27 @@ def build_machine(execution: Execution, token: str, cloud: Any = None,
         target_versions=execution.target_versions,
         thread_wrapper=_closing,
         expected_s=expectations(execution, specs),
-        holds=holds_of(policy, store),
+        holds=holds_of(policy, options, store),
+        soaks=soaks_of(options, 1 + max((s.wave for s in specs), default=0)),
+        canary=options.canary,
     )
 
 
-def holds_of(policy: Policy, store: DjangoStore) -> Holds | None:
+def holds_of(policy: Policy, options: PlanOptions, store: DjangoStore) -> Holds | None:
     """What may hold the next host: the Alertmanager's alerts (settings
-    ESCALATOR_ALERTMANAGER_URL) under the plan's alarm policy."""
-    holds = [h for h in (alarms.gate(settings.ESCALATOR_ALERTMANAGER_URL, policy.alarm_mode,
-                                     policy.alarm_ignore),) if h is not None]
+    ESCALATOR_ALERTMANAGER_URL) under the plan's alarm policy, and the plan's
+    maintenance windows."""
+    holds: list[Any] = [h for h in (alarms.gate(settings.ESCALATOR_ALERTMANAGER_URL,
+                                                policy.alarm_mode, policy.alarm_ignore),)
+                        if h is not None]
+    schedule = options.schedule()
+    if not schedule.always:
+        holds.append(WindowHold(schedule))
     return Holds(holds, say=store.emit, poll_s=policy.hold_poll_s) if holds else None
+
+
+def soaks_of(options: PlanOptions, waves: int) -> dict[int, float]:
+    return {w: options.soak_before(w) for w in range(1, waves)}
 
 
 FINAL_OF = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from domain.plan import ActionKind
+from planner.windows import Schedule, parse_schedule
 
 # Stop/start takes a service down for a whole host upgrade: only where the
 # operator allows it explicitly (the seed's rule).
@@ -22,6 +23,9 @@ DEFAULT_ALLOWED_ACTIONS = frozenset(
 
 # What active alerts hold the next host (executor/alarms.py keeps the same three).
 ALARM_MODES = ("strict", "relaxed", "off")
+
+# The longest soak a plan may ask for between waves.
+MAX_SOAK_S = 24 * 3600.0
 
 # The longest search one planning run or what-if may ask for.
 MAX_TIME_BUDGET_S = 120.0
@@ -53,6 +57,12 @@ class PlanOptions:
       host while executing (executor/alarms.py): ``strict`` (every alert),
       ``relaxed`` (severity critical or major), ``off``.
     - ``alarm_ignore``: alert names that never hold a host.
+    - ``maintenance_windows``, ``window_exclusions``, ``window_timezone``:
+      when hosts may start (planner/windows.py); none: any time.
+    - ``canary``: the first wave is a canary: after it the execution soaks
+      ``canary_soak_s`` and checks the cloud's health before any other wave.
+    - ``soak_s``: the wait (with the alarm gate and a health check) between
+      the later waves.
     """
 
     hosts_per_wave: int = 10
@@ -66,6 +76,12 @@ class PlanOptions:
     seed: int = 0
     alarm_mode: str = "strict"
     alarm_ignore: tuple[str, ...] = ()
+    maintenance_windows: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
+    window_exclusions: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
+    window_timezone: str = "UTC"
+    canary: bool = False
+    canary_soak_s: float = 0.0
+    soak_s: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -92,13 +108,37 @@ class PlanOptions:
         if isinstance(self.alarm_ignore, str) or not all(
                 isinstance(n, str) and n for n in self.alarm_ignore):
             problems.append("alarm_ignore must be a list of alert names")
+        for name in ("canary_soak_s", "soak_s"):
+            if not 0 <= getattr(self, name) <= MAX_SOAK_S:
+                problems.append(f"{name} must be 0 to {MAX_SOAK_S:g} s, got {getattr(self, name)}")
+        try:
+            parse_schedule(self.maintenance_windows, self.window_exclusions, self.window_timezone)
+        except (ValueError, TypeError) as exc:
+            problems.append(str(exc))
         if problems:
             raise ValueError("; ".join(problems))
         object.__setattr__(self, "alarm_ignore", tuple(self.alarm_ignore))
+        object.__setattr__(self, "maintenance_windows",
+                           tuple(dict(w) for w in self.maintenance_windows))
+        object.__setattr__(self, "window_exclusions",
+                           tuple(dict(w) for w in self.window_exclusions))
         # Accept plain strings from forms and files.
         object.__setattr__(
             self, "allowed_actions", frozenset(ActionKind(a) for a in self.allowed_actions)
         )
+
+    def schedule(self) -> Schedule:
+        """The maintenance windows as a schedule (always open when there are none)."""
+        return parse_schedule(self.maintenance_windows, self.window_exclusions,
+                              self.window_timezone)
+
+    def soak_before(self, wave: int) -> float:
+        """The soak before wave ``wave`` (0-based): after the canary, or between waves."""
+        if wave == 0:
+            return 0.0
+        if wave == 1 and self.canary:
+            return self.canary_soak_s
+        return self.soak_s
 
     def allows(self, kind: ActionKind) -> bool:
         return kind in self.allowed_actions
@@ -110,6 +150,8 @@ class PlanOptions:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         data["allowed_actions"] = sorted(a.value for a in self.allowed_actions)
         data["alarm_ignore"] = list(self.alarm_ignore)
+        data["maintenance_windows"] = [dict(w) for w in self.maintenance_windows]
+        data["window_exclusions"] = [dict(w) for w in self.window_exclusions]
         return data
 
     @classmethod

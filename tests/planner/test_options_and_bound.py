@@ -30,6 +30,12 @@ def test_options_round_trip_through_a_dict():
         "seed": 7,
         "alarm_mode": "strict",
         "alarm_ignore": [],
+        "maintenance_windows": [],
+        "window_exclusions": [],
+        "window_timezone": "UTC",
+        "canary": False,
+        "canary_soak_s": 0.0,
+        "soak_s": 0.0,
     }
     assert PlanOptions.from_dict(data) == options
     assert PlanOptions.from_dict(None) == PlanOptions()
