@@ -23,8 +23,8 @@ class RelayConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             json.loads(text_data)
-        except ValueError:
-            await self._refuse("frames must be JSON")
+        except (ValueError, RecursionError):
+            await self._refuse("frames must be JSON (and not nested without end)")
 
     async def _refuse(self, reason: str) -> None:
         await self.send_json({"error": f"{reason}; this socket only sends events"})

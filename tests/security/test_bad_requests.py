@@ -223,6 +223,15 @@ async def test_a_frame_that_is_not_json_gets_an_error_and_a_4400_close(lab_cloud
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
+async def test_a_frame_nested_without_end_gets_a_4400_close(lab_cloud, role_users):
+    communicator = await _open_simulation_socket(role_users)
+    await communicator.send_to(text_data="[" * 100_000 + "]" * 100_000)
+    assert "frames must be JSON" in (await communicator.receive_json_from())["error"]
+    assert (await communicator.receive_output())["code"] == 4400
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
 async def test_a_binary_frame_is_refused_and_a_json_frame_ignored(lab_cloud, role_users):
     communicator = await _open_simulation_socket(role_users)
     await communicator.send_to(text_data='{"hello": 1}')
@@ -261,3 +270,20 @@ PAGES_WITH_NUMBERS = [
 def test_pages_and_filters_take_numbers_out_of_range(admin_client, lab_cloud, url):
     response = admin_client.get(url)
     assert response.status_code in (200, 400, 404), (url, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "method", "body"), [
+    ("/api/hosts/{host}/", "patch", '{"a":' * 100_000 + "1" + "}" * 100_000),
+    ("/api/hosts/{host}/", "patch", '{"disabled_reason": ' + "[" * 500 + "]" * 500 + "}"),
+    ("/api/plans/", "post", '{"strategy": "serial", "options": ' + "[" * 50_000 + "]" * 50_000 + "}"),
+    ("/api/plans/{plan}/content/", "put",
+     '{"content": ' + '{"w":' * 900 + "1" + "}" * 900 + "}"),
+])
+def test_deeply_nested_json_bodies_are_a_400(admin_client, lab_cloud, role_users, url, method, body):
+    host = m.Host.objects.get(name="cmp1")
+    plan = _plan(role_users)
+    target = url.format(host=host.pk, plan=plan.pk)
+    response = getattr(admin_client, method)(target, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert "nested" in response.json()["detail"]
