@@ -224,3 +224,30 @@ def test_a_step_running_past_its_simulated_p95_is_flagged_and_pauses_if_the_poli
         assert store.rows[move].state is StepState.DONE  # the step in flight finished
     else:
         assert result.outcome is Outcome.DONE
+
+
+def test_abort_ends_a_long_upgrade_wait_at_once_and_says_the_host_is_left_disabled():
+    cloud = FakeCloud({"cmp1": [], "cmp2": []})
+    store = MemoryStore()
+    plan = serial(("cmp1", ()), ("cmp2", ()))
+    machine = Machine(build_steps(plan), cloud, store, vnf_manager=RecordingVnfm(cloud),
+                      upgrade_driver=FakeUpgrade(cloud, lost={"cmp1"}), plan_label="p",
+                      target_versions=NEW,
+                      policy=Policy(poll_s=0.05, control_poll_s=0.02,
+                                    host_return_timeout_s=1800))
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.append(machine.run()))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while ("upgrade", "cmp1") not in cloud.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    store.want = Wanted.ABORT
+    worker.join(5)
+
+    assert time.monotonic() - t0 < 1.0
+    assert outcome[0].outcome is Outcome.ABORTED
+    assert outcome[0].cause == ("aborted by the operator; cmp1: LEFT DISABLED: its upgrade was "
+                                "requested when the execution was aborted; cmp2: untouched "
+                                "(not started)")
+    assert cloud.compute_service("cmp1").status == "disabled"
