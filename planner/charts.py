@@ -199,4 +199,37 @@ def comparison(simulations: list[Simulation]) -> dict[str, Any]:
         bound = s.plan.lower_bound_s
         ratio_cells.append({"value": round(p50 / bound, 2) if p50 and bound else "—", "mark": ""})
     rows.append({"label": "p50 / lower bound", "cells": ratio_cells, "differs": True})
+    fits = [window_fit(s) for s in simulations]
+    if any(f != "any time" for f in fits):
+        rows.append({"label": "Maintenance windows (from now)",
+                     "cells": [{"value": f, "mark": ""} for f in fits],
+                     "differs": len(set(fits)) > 1})
     return {"done": True, "rows": rows}
+
+
+def window_fit(simulation: Simulation) -> str:
+    """"fits in N windows" for the simulation's sample run started now, or "any time"."""
+    from datetime import UTC, datetime
+
+    from planner.options import PlanOptions
+    from planner.whatif import describe_fit
+    from planner.windows import fit
+
+    try:
+        schedule = PlanOptions.from_dict(simulation.plan.options).schedule()
+    except ValueError:
+        return "—"
+    if schedule.always:
+        return "any time"
+    durations, soak = [], 0.0
+    for event in sorted((simulation.sample_run or {}).get("events") or [],
+                        key=lambda e: e["time"]):
+        if event["kind"] == "soak":
+            soak = event["end"] - event["time"]
+        elif event["kind"] == "wave":
+            durations.append(soak + event["end"] - event["time"])
+            soak = 0.0
+    try:
+        return describe_fit(fit(schedule, durations, datetime.now(UTC)))
+    except ValueError as exc:
+        return str(exc)

@@ -7,12 +7,13 @@ was made under.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from domain.plan import ActionKind
 from planner.windows import Schedule, parse_schedule
+from simulator.params import SimParams
 
 # Stop/start takes a service down for a whole host upgrade: only where the
 # operator allows it explicitly (the seed's rule).
@@ -139,6 +140,13 @@ class PlanOptions:
         if wave == 1 and self.canary:
             return self.canary_soak_s
         return self.soak_s
+
+    def simulated(self, params: SimParams, given: Iterable[str] = ()) -> SimParams:
+        """``params`` with this policy's soaks, unless ``given`` names them (a what-if's own)."""
+        given = set(given)
+        canary = params.canary_soak_s if "canary_soak_s" in given else self.soak_before(1)
+        soak = params.soak_s if "soak_s" in given else self.soak_s
+        return replace(params, canary_soak_s=canary, soak_s=soak)
 
     def allows(self, kind: ActionKind) -> bool:
         return kind in self.allowed_actions

@@ -13,6 +13,7 @@ from escalator_site.jobs import background
 from escalator_site.progress import publish
 from planner.choices import JobState, PlanState
 from planner.models import Plan, PlanEvent, Simulation
+from planner.options import PlanOptions
 from planner.services import PLAN_TASK, SIMULATE_TASK, compute_plan, plan_snapshot, pure_plan
 from simulator.engine import simulate
 from simulator.montecarlo import monte_carlo
@@ -72,7 +73,9 @@ def run_simulation(simulation_id: int, on_progress=None) -> None:
             raise RuntimeError("the plan changed after this simulation was requested")
         snapshot = plan_snapshot(plan_row)
         plan = pure_plan(plan_row)
-        params = SimParams.from_dict(simulation.params)
+        # The plan's soaks are part of its estimate (a simulation's own params win).
+        params = PlanOptions.from_dict(plan_row.options).simulated(
+            SimParams.from_dict(simulation.params), given=simulation.params)
         last = [0.0]
 
         def progress(done: int, total: int) -> None:

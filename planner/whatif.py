@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.plan import MOVING_ACTIONS, Plan
@@ -22,7 +23,10 @@ from planner.simulation import SimFigures, simulate_runs
 from planner.strategies import make_plan
 from planner.timing import timings_from
 from planner.validator import ValidationReport, resolve_targets, validate
+from planner.windows import WindowFit, fit
+from simulator.engine import simulate
 from simulator.params import SimParams
+from simulator.records import SOAK, WAVE, RunResult
 
 DEFAULT_STRATEGIES = ("serial", "parallel", "optimized")
 
@@ -38,6 +42,7 @@ class StrategyResult:
     simulation: SimFigures | None = None
     error: list[str] = field(default_factory=list)
     document: dict[str, Any] | None = None
+    windows: WindowFit | None = None  # how the waves fall into the maintenance windows
 
     @property
     def waves(self) -> int:
@@ -71,6 +76,7 @@ class StrategyResult:
             "total_vnf_outage_s": sim.total_vnf_outage_s if sim else None,
             "worst_vnf_outage_s": sim.worst_vnf_outage_s if sim else None,
             "sla_violations": sim.sla_violations if sim else None,
+            "windows": self.windows.to_dict() if self.windows else None,
             "simulation": sim.to_dict() if sim else None,
             "warnings": list(self.plan.warnings) if self.plan else [],
             # The plan judged, as ``export_plan`` writes it; its hash is the
@@ -78,6 +84,29 @@ class StrategyResult:
             "plan_hash": document_hash(self.document) if self.document else None,
             "plan": self.document,
         }
+
+
+def describe_fit(windows: WindowFit) -> str:
+    """"fits in N windows", with the waits between them and the worst overrun."""
+    text = f"fits in {windows.windows} window{'s' if windows.windows != 1 else ''}"
+    if windows.waiting_s:
+        text += f", {windows.waiting_s / 3600:.1f} h waiting between them"
+    if windows.overrun_s:
+        text += f", a wave runs {windows.overrun_s / 60:.0f} min past its window's end"
+    return text + f", ends {windows.end:%a %Y-%m-%d %H:%M %Z}"
+
+
+def wave_durations(run: RunResult) -> list[float]:
+    """Each wave's simulated time with the soak before it, in order (for ``fit``)."""
+    out: list[float] = []
+    soak = 0.0
+    for event in sorted(run.events, key=lambda e: e.time):
+        if event.kind == SOAK:
+            soak = event.end - event.time
+        elif event.kind == WAVE:
+            out.append(soak + event.end - event.time)
+            soak = 0.0
+    return out
 
 
 @dataclass(frozen=True)
@@ -109,10 +138,16 @@ def compare(
     runs: int = 20,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    start: datetime | None = None,
 ) -> Comparison:
-    """Plan, validate and simulate ``snapshot`` with each strategy."""
+    """Plan, validate and simulate ``snapshot`` with each strategy; with maintenance
+    windows, how many windows each needs when started at ``start`` (default now)."""
     options = options or PlanOptions()
     params = params or SimParams()
+    if options.soak_s or options.canary:
+        params = options.simulated(params)
+    schedule = options.schedule()
+    start = start or datetime.now(UTC)
     timings = timings_from(params)
     bound = lower_bound(snapshot, options, timings, params=params)
     results = []
@@ -134,9 +169,15 @@ def compare(
         if progress:
             progress(f"simulating {name} ({runs} runs)")
         # Simulate the destinations the validator checked (scheduler choices named).
-        figures = simulate_runs(snapshot, resolve_targets(snapshot, plan), params, runs, seed)
+        resolved = resolve_targets(snapshot, plan)
+        figures = simulate_runs(snapshot, resolved, params, runs, seed)
+        fits = None
+        if not schedule.always:
+            fits = fit(schedule, wave_durations(simulate(snapshot, resolved, params, seed)),
+                       start)
         results.append(
-            StrategyResult(name, planning_s, plan, report, figures, document=plan_to_dict(plan, snapshot))
+            StrategyResult(name, planning_s, plan, report, figures,
+                           document=plan_to_dict(plan, snapshot), windows=fits)
         )
     return Comparison(
         hosts=len(snapshot.hosts),
@@ -191,6 +232,10 @@ def format_table(comparison: Comparison) -> str:
     ]
     lines.insert(1, "-" * len(lines[0]))
     lines.append("")
+    for r in comparison.results:
+        if r.windows is not None:
+            lines.append(f"{r.strategy}: {describe_fit(r.windows)} "
+                         f"({comparison.options.schedule().describe()})")
     lines.append(
         f"{comparison.hosts} hosts, {comparison.servers} servers; lower bound "
         f"{bound.value / 3600:.2f} h ({bound.describe()}); {bound.forced_waves} waves forced by "

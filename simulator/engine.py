@@ -37,6 +37,7 @@ from simulator.records import (
     FAILOVER,
     REBOOT,
     ROLLBACK,
+    SOAK,
     START,
     STOP,
     SWITCHOVER,
@@ -221,6 +222,11 @@ class _Run:
         for index, wave in enumerate(self.plan.waves):
             if self.halted:
                 break
+            soak = self.params.canary_soak_s if index == 1 else self.params.soak_s
+            if index > 0 and soak > 0:
+                soaked = self.env.now
+                yield self.env.timeout(soak)
+                self.event(soaked, "", "", SOAK, f"soak before wave {index + 1}")
             start = self.env.now
             yield self.env.all_of([self.env.process(self._host(step)) for step in wave.hosts])
             self.event(start, "", "", WAVE, f"wave {index + 1}: {len(wave.hosts)} hosts")

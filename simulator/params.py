@@ -99,6 +99,10 @@ class SimParams:
     # A migration that can never finish (timeout disabled, never converges)
     # is given up after this long, as an operator would.
     stuck_migration_limit_s: float = 6 * 3600.0
+    # The plan's soaks (planner.options.PlanOptions.soak_before): the wait
+    # before the second wave (after a canary) and before each later one.
+    canary_soak_s: float = 0.0
+    soak_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.live_migration_downtime_ms < nova.MIN_DOWNTIME_MS:
@@ -130,6 +134,8 @@ class SimParams:
             raise ValueError(f"migration_fallback: one of {MIGRATION_FALLBACKS}")
         if self.upgrade_failure_action not in UPGRADE_FAILURE_ACTIONS:
             raise ValueError(f"upgrade_failure_action: one of {UPGRADE_FAILURE_ACTIONS}")
+        if self.canary_soak_s < 0 or self.soak_s < 0:
+            raise ValueError("soaks cannot be negative")
 
     @property
     def downtime_s(self) -> float:

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 # Event kinds.
 WAVE = "wave"
+SOAK = "soak"  # the plan's wait (and health check) before a wave
 DISABLE = "disable"
 SWITCHOVER = "switchover"  # an active member handed over to its standby (VNF outage)
 DRAIN = "drain"  # a standby or pool member taken out of service (no outage)

@@ -1,4 +1,4 @@
-"""``manage.py whatif FILE [--strategies serial,parallel,optimized] [--runs N] [--seed S] [--json]``.
+"""``manage.py whatif FILE [--strategies serial,parallel,optimized] [--runs N] [--seed S] [--policy FILE] [--start ISO] [--json]``.
 
 Reads an inventory file without touching the database, plans it with each
 strategy, validates, simulates and prints the comparison. The plans are
@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
+from pathlib import Path
 
+import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.files import InventoryError, load_inventory
@@ -42,6 +45,14 @@ class Command(BaseCommand):
             "--time-budget", type=float, default=PlanOptions().time_budget_s,
             help="Seconds that cap the optimized search.",
         )
+        parser.add_argument(
+            "--policy", default="",
+            help="A YAML or JSON file of further plan options (maintenance_windows, "
+                 "window_exclusions, window_timezone, canary, canary_soak_s, soak_s ...).",
+        )
+        parser.add_argument("--start", default="",
+                            help="When the execution would start (ISO 8601; default now), "
+                                 "for the maintenance windows' fit.")
         parser.add_argument("--json", action="store_true", help="Print the comparison as JSON.")
 
     def handle(self, *args, **options):
@@ -61,11 +72,19 @@ class Command(BaseCommand):
                 self.stderr.write(problem)
             raise CommandError(f"{len(exc.problems)} problem(s) in {options['file']}") from exc
         try:
-            plan_options = PlanOptions(
-                hosts_per_wave=options["hosts_per_wave"], time_budget_s=options["time_budget"],
-                evaluations=options["evaluations"], seed=options["seed"],
-            )
-        except ValueError as exc:
+            policy = {}
+            if options["policy"]:
+                policy = yaml.safe_load(Path(options["policy"]).read_text()) or {}
+                if not isinstance(policy, dict):
+                    raise ValueError(f"{options['policy']}: expected a mapping of plan options")
+            plan_options = PlanOptions.from_dict({
+                "hosts_per_wave": options["hosts_per_wave"], "time_budget_s": options["time_budget"],
+                "evaluations": options["evaluations"], "seed": options["seed"], **policy,
+            })
+            start = datetime.fromisoformat(options["start"]) if options["start"] else None
+            if start is not None and start.tzinfo is None:
+                raise ValueError("--start: give a time zone (e.g. 2026-12-05T22:00:00+00:00)")
+        except (ValueError, OSError, yaml.YAMLError) as exc:
             raise CommandError(str(exc)) from exc
 
         def progress(message: str) -> None:
@@ -75,7 +94,7 @@ class Command(BaseCommand):
 
         comparison = compare(
             snapshot, names, plan_options, runs=options["runs"], seed=options["seed"],
-            progress=progress,
+            progress=progress, start=start,
         )
         if options["json"]:
             self.stdout.write(json.dumps(comparison.to_dict(), indent=2))
