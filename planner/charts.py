@@ -175,6 +175,9 @@ def comparison(simulations: list[Simulation]) -> dict[str, Any]:
         ("Waves", [len(s.plan.content.get("waves", [])) for s in simulations]),
         ("Bandwidth factor", [s.params.get("bandwidth_factor", 1.0) for s in simulations]),
         ("Migration failure p", [s.params.get("live_migration_failure_p", 0.0) for s in simulations]),
+        ("Upgrade failure p", [s.params.get("upgrade_failure_p", 0.0) for s in simulations]),
+        ("Runs", [s.runs for s in simulations]),
+        ("Seed", [s.seed for s in simulations]),
         ("Validator", ["ok" if s.plan.is_valid else "violations" for s in simulations]),
         ("Lower bound (min)", [round((s.plan.lower_bound_s or 0) / 60, 1) for s in simulations]),
     ]

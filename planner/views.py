@@ -240,9 +240,19 @@ def whatif(request):
     chosen = chosen[:MAX_COMPARED]
     simulations = list(Simulation.objects.filter(pk__in=chosen).select_related("plan"))
     simulations.sort(key=lambda s: chosen.index(s.pk))
+    # The form shows back what was compared, column by column, to vary one thing and run again.
+    defaults = SimulateForm().initial_values()
+    columns = []
+    for column in range(MAX_COMPARED):
+        chosen_sim = simulations[column] if column < len(simulations) else None
+        values = dict(defaults, plan=None)
+        if chosen_sim is not None:
+            values.update(chosen_sim.params, plan=chosen_sim.plan_id, runs=chosen_sim.runs,
+                          seed=chosen_sim.seed)
+        columns.append({"index": column, **values})
     return render(request, "planner/whatif.html", {
         "plans": plans,
-        "columns": range(MAX_COMPARED),
+        "columns": columns,
         "simulations": simulations,
         "comparison": charts.comparison(simulations),
         "can_plan": roles.can_plan(request.user),

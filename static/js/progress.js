@@ -1,8 +1,10 @@
-// Live progress of simulations: every element with data-simulation follows its websocket.
+// Live progress of simulations: every progress box (data-simulation with data-runs) follows
+// its websocket and reloads the page when its simulation ends. Only boxes: a finished
+// simulation's socket answers "done" at once, which would reload the page forever.
 (function () {
   "use strict";
   var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-  document.querySelectorAll("[data-simulation]").forEach(function (box) {
+  document.querySelectorAll("[data-simulation][data-runs]").forEach(function (box) {
     var state = box.dataset.state;
     if (state === "done" || state === "failed") { return; }
     var id = box.dataset.simulation;

@@ -32,6 +32,15 @@ def _build(page, site, name, strategy, hosts_per_wave):
     page.goto(site.url + "/planning/plans/new/")
     page.fill("input[name=name]", name)
     page.select_option("select[name=strategy]", strategy)
+    # One set of defaults (PlanOptions'), help with units on every field.
+    from planner.options import PlanOptions
+
+    assert page.input_value("input[name=hosts_per_wave]") == str(PlanOptions().hosts_per_wave)
+    helps = page.locator("#plan-builder .helptext").all_inner_texts()
+    assert len(helps) == 8 and all(helps), helps
+    assert "fraction" in page.inner_text("label[for=id_az_share]")
+    assert "stop-start" in page.inner_text("#id_allowed_actions_helptext")
+    assert page.get_attribute("#id_hosts_per_wave", "aria-describedby") == "id_hosts_per_wave_helptext"
     page.fill("input[name=hosts_per_wave]", str(hosts_per_wave))
     page.click("#plan-builder button[type=submit]")
     # Planning runs in the background; the page refreshes until the draft is there.
@@ -102,6 +111,15 @@ def test_planner_builds_compares_submits_and_an_approver_approves(
     duration = page.locator("#comparison tbody tr", has_text="Duration p50")
     assert duration.locator("td").nth(0).get_attribute("class") == "num worst"
     assert duration.locator("td").nth(1).get_attribute("class") == "num best"
+    # The form keeps what was compared; the columns say their runs, seed and probabilities.
+    assert page.locator("select[name=plan_0] option:checked").inner_text().startswith("24 hosts serial")
+    assert page.locator("select[name=plan_1] option:checked").inner_text().startswith("24 hosts parallel")
+    assert page.input_value("input[name=runs_0]") == "10"
+    heads = page.locator("#comparison th.column-head").all_inner_texts()
+    assert heads[0].startswith("1 24 hosts serial") and "10 runs · seed 0" in heads[0], heads
+    assert "upgrade failure p 0" in heads[1]
+    labels = [r.split("\t")[0] for r in rows]
+    assert {"Runs", "Seed", "Upgrade failure p"} <= set(labels), labels
     page.screenshot(path=str(SCREENSHOTS / "whatif.png"), full_page=True)
 
     page.goto(parallel_url)
@@ -140,7 +158,8 @@ def test_planner_builds_compares_submits_and_an_approver_approves(
     assert page.inner_text("#plan-state") == "Draft"
     log = page.locator("#audit-log tbody tr").all_inner_texts()
     assert [line.split("\t")[2] for line in log] == [
-        "requested", "created", "simulation requested", "simulated", "submitted", "approved",
-        "changed"]
+        # The second simulation request is the what-if's: it is part of the plan's history.
+        "requested", "created", "simulation requested", "simulated", "simulation requested",
+        "submitted", "approved", "changed"]
     assert "approval withdrawn" in log[-1]
     assert serial_url != parallel_url
