@@ -144,6 +144,12 @@ def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sa
     assert "[execution] done" in log[0]
     seqs = [int(line.split()[0][1:]) for line in log]
     assert seqs == sorted(seqs, reverse=True) == list(range(len(seqs), 0, -1))
+    # Per VNF: the same measures side by side, rounded, 0 shown as 0.
+    firewall = page.locator("#vnf-report tbody tr", has_text="firewall").locator("td.num")
+    values = firewall.all_inner_texts()
+    assert values[1] == "2"  # fw-a and fw-b live-migrated
+    assert all(v.replace(".", "", 1).isdigit() and len(v.split(".")[-1]) == 1
+               for v in values[2:]), values
     page.screenshot(path=str(SCREENSHOTS / "execution-done.png"), full_page=True)
 
     # Reloaded, a finished execution renders no controls at all; the list shows its
@@ -156,3 +162,9 @@ def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sa
     assert row.locator(".duration").inner_text().endswith(" s")
     page.goto(cloud_site.url + "/")
     assert page.locator("#dashboard-executions").inner_text().endswith("None.")
+    # The VNF's page: what this execution measured for it.
+    from inventory.models import Vnf
+
+    page.goto(cloud_site.url + f"/inventory/vnfs/{Vnf.objects.get(name='firewall').pk}/")
+    measured = page.locator("#vnf-outage-executions tbody tr").first.locator("td.num")
+    assert measured.all_inner_texts() == values[0:1] + values[2:], page.locator("#vnf-outage-executions").inner_text()

@@ -52,6 +52,16 @@ def test_a_valid_plan_whose_simulation_breaks_a_budget_says_how_the_verdicts_rel
     assert "SLA violation" in differ.inner_text()
     assert page.locator("#vnf-outage tr", has_text="firewall").locator(".badge.fail").count() == 1
 
+    # The VNF's page: the plan's predicted outage for it, against its budget.
+    from inventory.models import Vnf
+
+    page.goto(live_site.url + f"/inventory/vnfs/{Vnf.objects.get(name='firewall').pk}/")
+    row = page.locator(f'#vnf-outage-plans tr[data-plan="{plan.pk}"]')
+    cells = row.locator("td.num").all_inner_texts()
+    assert float(cells[0]) >= 5.0 and "over budget" in cells[2] and cells[3] == "5"
+    assert page.locator("#vnf-outage-executions").inner_text().endswith("No execution on this cloud yet.")
+    page.go_back()
+
     # The headroom over time on a linear axis: points at their own minutes.
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('headroom'))")
     axis = page.evaluate("() => Chart.getChart(document.getElementById('headroom')).options.scales.x.type")
