@@ -9,7 +9,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs the apps loaded)
 
+from escalator_site.daphne_tuning import skip_form_parsing  # noqa: E402
 from escalator_site.ws_security import websocket_application  # noqa: E402
+
+skip_form_parsing()  # daphne: no second, in-memory parse of every upload
 
 
 def _resume_embedded_work() -> None:
