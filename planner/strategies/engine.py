@@ -107,6 +107,9 @@ class WaveBuilder:
         self.warnings: list[str] = []
         self._kept_out: dict[str, str] = {}
         self._info_cache: dict[str, tuple[int, Any]] = {}
+        # VNF-first rules: a cold migration waits for an upgraded destination
+        # (a second cold migration is a second outage) unless told otherwise.
+        self.cold_waits = True
 
     # -- per-server choice ---------------------------------------------------
     def preferences(self, server: Server) -> list[ActionKind]:
@@ -195,7 +198,7 @@ class WaveBuilder:
         while remaining:
             # A cold migration is an outage: with VNF-first rules it waits for
             # an upgraded destination, unless no host could go otherwise.
-            self._strict = self.rules.vnf_first
+            self._strict = self.rules.vnf_first and self.cold_waits
             steps, failures = self._fill_wave(state, remaining)
             if not steps and self._strict:
                 self._strict = False

@@ -39,8 +39,8 @@ from simulator.params import SimParams
 Scorer = Callable[[Plan], float]
 # Candidates kept for the final re-ranking by the simulator.
 FINALISTS = 5
-# Starting orders of the search (``seed_orders``).
-SEED_ORDERS = 5
+# Starting points of the search (``seed_orders``, the colouring twice).
+SEED_ORDERS = 6
 # The automatic budget: about this many host-or-server placements in all,
 # between 2 and AUTO_MAX_EVALUATIONS candidates.
 AUTO_WORK = 40_000
@@ -263,12 +263,18 @@ def optimized(
         if len(finalists) > FINALISTS:
             del finalists[max(finalists)]
 
-    for order in seed_orders(snapshot, options, timings):
+    orders = seed_orders(snapshot, options, timings)
+    # The colouring twice: with cold migrations waiting for upgraded hosts,
+    # and without (bigger waves, a cold-migrated server may move twice).
+    starts = [(orders[0], True), (orders[0], False), *((o, True) for o in orders[1:])]
+    waits = True
+    for order, cold_waits in starts:
         # The starting orders always run: a plan needs at least one.
         if best is not None and (used >= budget or time.monotonic() >= deadline):
             cut_short = cut_short or used < budget
             break
         used += 1
+        builder.cold_waits = cold_waits
         try:
             plan = builder.build(order, "optimized")
         except NoPlanError as exc:
@@ -277,7 +283,7 @@ def optimized(
         score = rank(plan)
         remember(score, plan)
         if best is None or score < best[0]:
-            best = (score, order, plan)
+            best, waits = (score, order, plan), cold_waits
     if best is None:
         assert failure is not None
         return _fallback(snapshot, options, failure)
@@ -287,6 +293,7 @@ def optimized(
         finals = min(FINALISTS, max(0, (budget - SEED_ORDERS) // (2 * SIMULATION_COST)))
     search_budget = budget - finals * SIMULATION_COST
     rng = random.Random(options.seed)
+    builder.cold_waits = waits
     while used < search_budget and len(best[1]) > 1:
         if time.monotonic() >= deadline:
             cut_short = True
