@@ -8,6 +8,7 @@ first and reports every problem with its path in the file.
 from __future__ import annotations
 
 import json
+import re
 import reprlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -165,6 +166,10 @@ def parse_inventory(document: Any) -> Snapshot:
                 stopped = True
                 break
             problems.append(_describe(error))
+        if not stopped:
+            # Every problem in one pass: what holds together is checked on the entries
+            # the schema accepted, so fixing the schema's finds shows no new ones.
+            problems += _consistency_of_the_rest(document, problems)
         problems.sort(key=_path_order)
         if stopped:
             problems.append(f"(the check stopped after {len(problems)} problems)")
@@ -174,6 +179,52 @@ def parse_inventory(document: Any) -> Snapshot:
     if problems:
         raise InventoryError(problems)
     return snapshot
+
+
+_SECTIONS = ("hosts", "servers", "server_groups", "vnfs")
+_ENTRY = re.compile(r"\b(hosts|servers|server_groups|vnfs)\[(\d+)\]")
+
+
+def _consistency_of_the_rest(document: Mapping[str, Any], schema_problems: list[str]) -> list[str]:
+    """The consistency problems of the entries without a schema problem, in the file's terms.
+
+    The entries the schema refused are left out, and so is any problem that names
+    one of them (a server on a host left out is no news): what remains is true of
+    the file as it is. Nothing when the schema's problems are not in list entries.
+    """
+    bad: dict[str, set[int]] = {section: set() for section in _SECTIONS}
+    for problem in schema_problems:
+        match = _ENTRY.match(problem)
+        if match is None:
+            return []  # a problem outside the lists: the rest cannot be read as a whole
+        bad[match.group(1)].add(int(match.group(2)))
+    pruned = dict(document)
+    kept: dict[str, list[int]] = {}
+    left_out: set[str] = set()
+    for section in _SECTIONS:
+        items = document.get(section)
+        if not isinstance(items, list):
+            continue
+        kept[section] = [i for i in range(len(items)) if i not in bad[section]]
+        pruned[section] = [items[i] for i in kept[section]]
+        for i in bad[section]:
+            if i < len(items) and isinstance(items[i], Mapping) and isinstance(items[i].get("name"), str):
+                left_out.add(items[i]["name"])
+    try:
+        _FAST_CHECK(pruned)
+    except fastjsonschema.JsonSchemaException:
+        return []
+
+    def original(match: re.Match) -> str:
+        section, index = match.group(1), int(match.group(2))
+        return f"{section}[{kept[section][index]}]"
+
+    out = []
+    for problem in find_problems(_build(pruned)):
+        if any(repr(name) in problem for name in left_out):
+            continue
+        out.append(_ENTRY.sub(original, problem))
+    return out
 
 
 # What check_limits holds a snapshot read from a cloud to: the bounds, not the

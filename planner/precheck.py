@@ -24,7 +24,7 @@ from domain.snapshot import (
     Snapshot,
 )
 from domain.versions import compare, needs_upgrade, parse
-from planner.capacity import fragmentation, zone_capacities
+from planner.capacity import ZoneCapacity, fragmentation, zone_capacities
 from planner.options import PlanOptions
 from planner.timing import (
     Timings,
@@ -178,11 +178,7 @@ def nfvi_capacity(snapshot: Snapshot, options: PlanOptions) -> CheckItem:
     title = "NFVI redundancy: free capacity takes the servers of the hosts being upgraded"
     zones = zone_capacities(snapshot, options)
     missing = [m for z in zones for m in z.messages()]
-    summary = "; ".join(
-        f"{z.az}: {z.spare_hosts('ram'):.1f} hosts' worth of free RAM, "
-        f"{z.needed_hosts('ram'):.1f} needed to drain {z.worst_host}"
-        for z in zones
-    )
+    summary = "; ".join(_zone_room(z) for z in zones)
     if missing:
         return CheckItem(
             "nfvi.capacity", title, Status.FAIL, "; ".join(missing) + f" (has {summary})",
@@ -203,8 +199,20 @@ def nfvi_capacity(snapshot: Snapshot, options: PlanOptions) -> CheckItem:
         )
     return CheckItem(
         "nfvi.capacity", title, Status.PASS,
-        f"every host can be drained ({summary}; waves of up to {k} hosts requested)",
+        f"every host can be emptied into the free room of its zone ({summary}). Plans ask "
+        f"for waves of up to {k} hosts at once; the planner makes a wave smaller where the "
+        "room for its servers runs short.",
     )
+
+
+def _zone_room(zone: ZoneCapacity) -> str:
+    """One zone's free RAM against what emptying its hardest host needs, in host sizes."""
+    spare, needed = zone.spare_hosts("ram"), zone.needed_hosts("ram")
+    room = f"{zone.az}: free RAM of {spare:.1f} host{'s' if round(spare, 1) != 1 else ''}"
+    if needed == 0:
+        return f"{room}; no host there has servers that must move (they switch over or stay)"
+    return (f"{room}; emptying its hardest host, {zone.worst_host}, moves "
+            f"{needed:.1f} host{'s' if round(needed, 1) != 1 else ''}' worth of RAM")
 
 
 def nfvi_fragmentation(snapshot: Snapshot, options: PlanOptions) -> CheckItem:

@@ -35,6 +35,10 @@ def test_filter_hosts_then_upload_a_broken_file(signed_in, live_site, cloud_doc,
     cloud_doc["hosts"][1]["ram_mib"] = -1
     cloud_doc["servers"][0]["host"] = "cmp2"
     cloud_doc["servers"][1]["colour"] = "blue"
+    # Problems of every stage, all listed in one pass: what holds together too.
+    cloud_doc["servers"][3]["host"] = "cmp9"
+    cloud_doc["server_groups"][0]["members"].append("ghost")
+    cloud_doc["vnfs"][2]["members"][0]["server"] = "nobody"
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(cloud_doc))
     page.click("text=Import")
@@ -44,10 +48,32 @@ def test_filter_hosts_then_upload_a_broken_file(signed_in, live_site, cloud_doc,
     errors = page.locator("#import-errors li").all_inner_texts()
     assert errors == [
         "hosts[1].ram_mib: must be a positive integer, not -1",
+        "server_groups[0].members: unknown server 'ghost'",
         "servers[1]: unknown field 'colour'",
+        "servers[3].host: unknown host 'cmp9'",
+        "vnfs[2].members[0].server: unknown server 'nobody'",
     ]
     assert "Nothing was changed" in page.locator("#import-errors").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "import-errors.png"), full_page=True)
 
     page.goto(live_site.url + "/inventory/hosts/?q=cmp1")
     assert page.locator("#host-table tbody tr td").nth(4).inner_text() == "2"
+
+
+def test_a_viewer_going_to_import_gets_a_clear_403_page(page, live_site, transactional_db,
+                                                        django_user_model):
+    from django.contrib.auth.models import Group
+
+    viewer = django_user_model.objects.create_user("watcher", password="correct horse battery")
+    viewer.groups.add(Group.objects.get_or_create(name="viewer")[0])
+    page.goto(live_site.url + "/accounts/login/")
+    page.fill("input[name=username]", "watcher")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_site.url + "/")
+    assert page.locator("header nav >> text=Import").count() == 0
+    response = page.goto(live_site.url + "/inventory/import/")
+    assert response.status == 403
+    assert page.url == live_site.url + "/inventory/import/"  # not sent to a login page
+    assert page.locator("#error-page h1").inner_text() == "403 · Not allowed"
+    assert page.inner_text("#error-reason") == "This page needs the admin role."

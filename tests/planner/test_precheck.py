@@ -133,8 +133,9 @@ def test_nfvi_capacity_says_how_many_hosts_are_missing_and_where():
     assert i.status == Status.FAIL
     assert i.reason == (
         "capacity: 1 more host's worth of RAM needed in az2 (to drain b1) "
-        "(has az1: 1.0 hosts' worth of free RAM, 0.0 needed to drain a1; "
-        "az2: 0.1 hosts' worth of free RAM, 0.9 needed to drain b1)"
+        "(has az1: free RAM of 1.0 host; no host there has servers that must move (they "
+        "switch over or stay); az2: free RAM of 0.1 hosts; emptying its hardest host, b1, "
+        "moves 0.9 hosts' worth of RAM)"
     )
     assert i.subjects == ("az2",)
 
