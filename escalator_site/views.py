@@ -6,10 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
 
+from escalator_site import roles
 from inventory import models as inventory_models
 from inventory.services import CloudNotFound, cloud_overview
 from planner.choices import PlanState
 from planner.models import Plan, PrecheckRun
+from planner.services import awaiting_approval_by
 
 
 @login_required
@@ -25,6 +27,8 @@ def dashboard(request):
         "plans_by_state": [(value, label, by_state.get(value, 0)) for value, label in PlanState.choices],
         "recent_plans": Plan.objects.select_related("author").order_by("-updated")[:8],
         "executions": _executions_in_progress(),
+        "inbox": awaiting_approval_by(request.user),
+        "show_inbox": roles.can_approve(request.user),
     }
     return render(request, "dashboard.html", context)
 

@@ -76,6 +76,17 @@ def shapers(plan: Plan) -> set[int]:
     return ids | {plan.author_id}
 
 
+def awaiting_approval_by(user) -> list[Plan]:
+    """The approver's inbox: submitted plans this user may approve (not one they shaped)."""
+    if not roles.can_approve(user):
+        return []
+    from django.db.models import Exists, OuterRef
+
+    shaped = PlanEvent.objects.filter(plan=OuterRef("pk"), actor=user, action__in=SHAPING_ACTIONS)
+    return list(Plan.objects.filter(state=PlanState.SUBMITTED).exclude(author=user)
+                .exclude(Exists(shaped)).select_related("author").order_by("updated"))
+
+
 def plan_snapshot(plan: Plan):
     """The inventory the plan was made from (its version), as a Snapshot."""
     if plan.inventory_version_id is None:

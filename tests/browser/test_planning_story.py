@@ -135,9 +135,17 @@ def test_planner_builds_compares_submits_and_an_approver_approves(
     assert "You created or changed this plan: another approver must approve it" in response.text()
     page.goto(parallel_url)
     assert page.inner_text("#plan-state") == "Submitted"
+
+    # The planner who may approve sees an empty inbox: the plan waiting is their own.
+    page.goto(site.url + "/")
+    assert page.locator("#approval-inbox tr[data-plan]").count() == 0
     _sign_out(page)
 
     _sign_in(page, site, "approver-1")
+    # The approver's inbox lists the submitted plan, and only it.
+    inbox = page.locator("#approval-inbox tr[data-plan]")
+    assert inbox.all_inner_texts()[0].startswith("24 hosts parallel")
+    assert inbox.count() == 1
     page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
     page.goto(parallel_url)
     page.fill("#plan-actions form:has(#approve-plan) input[name=comment]", "safe enough")
