@@ -147,13 +147,16 @@ def test_an_aborted_execution_hands_the_plan_back_approved_to_run_again(kit):
 def test_the_pages_show_controls_to_admins_only(kit, client, who, buttons):
     execution = api(kit.admin).post("/api/executions/start/", {"plan": kit.approved().pk},
                                     format="json").json()
-    run_fake(execution["id"])
     client.force_login(getattr(kit, who))
+    # Under way: the admin may pause it, a viewer only watches.
+    page = client.get(f"/executions/{execution['id']}/").content.decode()
+    assert page.count('id="pause-button"') == buttons
 
+    run_fake(execution["id"])
     listing = client.get("/executions/").content.decode()
     assert f'data-execution="{execution["id"]}"' in listing
     page = client.get(f"/executions/{execution['id']}/").content.decode()
-    assert page.count('id="pause-button"') == buttons
+    assert page.count('id="pause-button"') == 0  # finished: nothing left to steer
     assert 'id="gantt-svg"' in page and 'id="log"' in page
     assert client.get(f"/executions/{execution['id']}/report.csv").status_code == 200
 
