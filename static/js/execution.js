@@ -279,6 +279,14 @@
     if (e.kind === "execution" || e.kind === "control") {
       setExecutionState(e.data.state, e.data.cause, e.kind === "execution", at);
     }
+    if ((e.kind === "alarm" || e.kind === "window") && "holding" in e.data) {
+      // An alarm or the maintenance window holds the next host: say why until it clears.
+      const box = $("cause");
+      box.textContent = e.data.holding ? e.message : "";
+      box.hidden = !e.data.holding;
+      box.className = "notice";
+      box.dataset.hold = e.data.holding ? e.kind : "";
+    }
     drawGantt();
   }
 
