@@ -427,7 +427,9 @@ class Machine:
         health; None to go on. Run again in full after a restart (the wave is untouched)."""
         what = (f"canary soak after wave {wave}" if wave == 1 and self.canary
                 else f"soak before wave {wave + 1}")
-        self.store.emit("soak", f"{what}: {seconds:g} s", wave=wave, soak_s=seconds)
+        # ``holding``: the page shows the soak as the execution's cause while it lasts.
+        self.store.emit("soak", f"{what}: {seconds:g} s", wave=wave, soak_s=seconds,
+                        holding=True)
         started = self.now()
         try:
             while (left := seconds - (self.now() - started)) > 0:
@@ -444,7 +446,8 @@ class Machine:
             cause = f"{what}: health check failed: " + "; ".join(problems)
             self.store.emit("blocked", cause, wave=wave, problems=problems)
             return RunResult(Outcome.BLOCKED, cause)
-        self.store.emit("soak", f"{what}: done, the cloud is healthy", wave=wave)
+        self.store.emit("soak", f"{what}: done, the cloud is healthy", wave=wave,
+                        holding=False)
         return None
 
     def _health(self) -> list[str]:

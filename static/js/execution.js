@@ -279,8 +279,8 @@
     if (e.kind === "execution" || e.kind === "control") {
       setExecutionState(e.data.state, e.data.cause, e.kind === "execution", at);
     }
-    if ((e.kind === "alarm" || e.kind === "window") && "holding" in e.data) {
-      // An alarm or the maintenance window holds the next host: say why until it clears.
+    if (["alarm", "window", "soak"].includes(e.kind) && "holding" in e.data) {
+      // An alarm, the maintenance window or a soak holds the next host: say why until it ends.
       const box = $("cause");
       box.textContent = e.data.holding ? e.message : "";
       box.hidden = !e.data.holding;

@@ -82,6 +82,9 @@ def test_a_canary_that_breaks_during_its_soak_stops_before_wave_2(sandbox, kit):
             assert time.monotonic() < deadline, "the canary soak never began"
             time.sleep(0.2)
         sandbox.control("POST", "/hosts/cmp1/stop")  # the canary's compute dies
+        execution.refresh_from_db()
+        assert (execution.state, execution.cause) == ("running",
+                                                      "canary soak after wave 1: 15 s")
         worker.join(120)
     finally:
         sandbox.control("POST", "/hosts/cmp1/start")
