@@ -279,11 +279,16 @@ def change_policy(plan: Plan, user, options: dict[str, Any], comment: str = "") 
                      if plan.options.get(k) != policy.get(k))
     content = {**plan.content, "options": policy} if plan.content else plan.content
     pure = dataclasses.replace(plan_from_dict(content), options=policy) if content else None
-    report = validate(plan_snapshot(plan), pure).to_dict() if pure is not None else plan.validation
+    snapshot = plan_snapshot(plan)
+    report = validate(snapshot, pure).to_dict() if pure is not None else dict(plan.validation)
+    # The bound depends on the policy too (waves, shares): recomputed with it.
+    bound = lower_bound(snapshot, PlanOptions.from_dict(policy))
+    report["lower_bound"] = bound.to_dict()
     note = comment or "policy changed: " + ", ".join(
         f"{k} {plan.options.get(k)!r} -> {policy.get(k)!r}" for k in changed)
     return _reshape(plan, user, "policy changed", note, options=policy, content=content,
-                    content_hash=content_hash(content) if content else "", validation=report)
+                    content_hash=content_hash(content) if content else "", validation=report,
+                    lower_bound_s=bound.value)
 
 
 def _reshape(plan: Plan, user, action: str, note: str, **changes: Any) -> Plan:

@@ -43,6 +43,13 @@ def test_a_larger_hosts_per_wave_in_the_content_does_not_loosen_the_plan(lab_clo
     services.change_policy(strict, planner, {**strict.options, "hosts_per_wave": 2})
     plan = Plan.objects.get(pk=plan.pk)
     assert "wave-size" in {v["rule"] for v in plan.validation["violations"]}
+    # The bound of the duration is the new policy's.
+    from planner.lowerbound import lower_bound
+    from planner.options import PlanOptions
+
+    expected = lower_bound(services.plan_snapshot(plan), PlanOptions.from_dict(plan.options))
+    assert plan.validation["lower_bound"]["hosts_at_once"] == expected.hosts_at_once
+    assert plan.lower_bound_s == expected.value >= strict.lower_bound_s
     verdict = plan.validation
 
     loosened = {**plan.content, "options": {**plan.options, "hosts_per_wave": 10}}
