@@ -42,6 +42,9 @@ def execution_detail(request, pk: int):
     # The log shown and the number the websocket continues after must agree:
     # read the events first, and ask for what came after the newest of them.
     events = list(execution.events.select_related("actor").order_by("-seq")[:300])
+    # The state as new as those events at least: one read before them could miss a change
+    # whose event is already in the log (and so never comes over the websocket).
+    execution.refresh_from_db(fields=["state", "cause", "started", "finished"])
     data = report(execution)
     steps = {s.key: s for s in execution.steps.order_by("index")}
     for step in steps.values():

@@ -76,7 +76,7 @@ class VnfFilterSet(django_filters.FilterSet):
 class ServerGroupFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
     cloud = django_filters.CharFilter(field_name="cloud__name")
-    policy = django_filters.ChoiceFilter(choices=GroupPolicy.choices)
+    policy = django_filters.ChoiceFilter(choices=GroupPolicy.choices, empty_label="any")
     member = django_filters.CharFilter(field_name="members__name", label="Member server",
                                        distinct=True)
 
