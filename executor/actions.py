@@ -383,7 +383,10 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             ctx.sleep(min(policy.backoff_s * 2 ** attempts, policy.backoff_max_s))
         refused = tuple(notes.get("refused", ()))
         # A host that refused is tried last: when it is the only one, again after the backoff.
-        dest = target or find_destination(ctx, server, source, refused)
+        # The plan's target too, once Nova refused the request ("No valid host": a host
+        # just upgraded may not serve yet): then the rule picks, so the upgrade goes on.
+        planned = target if target and target not in refused else None
+        dest = planned or find_destination(ctx, server, source, refused)
         if dest is None:
             raise StepFailed(f"{name}: no host may take it (for "
                              f"{policy.destination_wait_s:g} s every enabled, up host "
@@ -401,8 +404,7 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             except Permanent as exc:
                 notes["attempts"] = attempts + 1
                 notes["last_error"] = exc.message
-                if not target:
-                    notes["refused"] = [*notes.get("refused", ()), dest]
+                notes["refused"] = [*notes.get("refused", ()), dest]
                 ctx.save()
                 continue
             notes["attempts"] = attempts + 1  # Nova has it now

@@ -251,3 +251,30 @@ def test_abort_ends_a_long_upgrade_wait_at_once_and_says_the_host_is_left_disabl
                                 "requested when the execution was aborted; cmp2: untouched "
                                 "(not started)")
     assert cloud.compute_service("cmp1").status == "disabled"
+
+
+def test_a_planned_target_nova_refuses_gives_way_to_the_rules_destination():
+    # The make run demo's case: the plan sends vm11 to cmp2, which Nova refuses at once
+    # ("No valid host": just upgraded, not serving yet); the upgrade must go on.
+    from executor.port import Permanent
+
+    cloud = four_by_two()
+    plan = Plan("custom", "2026.2", (
+        Wave((HostStep("cmp1", tuple(A(s, ActionKind.LIVE_MIGRATE, "cmp1", "cmp2")
+                                     for s in ("vm11", "vm12"))),)),))
+    moved, asked = cloud.live_migrate, []
+
+    def refuse_cmp2(server_id, host=None):
+        asked.append((cloud.servers_[server_id].name, host))
+        if host == "cmp2":
+            raise Permanent("No valid host was found. There are not enough hosts available.",
+                            status=400)
+        return moved(server_id, host)
+
+    cloud.live_migrate = refuse_cmp2
+    result, _ = run(cloud, plan)
+
+    assert result.outcome is Outcome.DONE, result.cause
+    homes = {s.name: s.host for s in cloud.servers() if s.name in ("vm11", "vm12")}
+    assert "cmp1" not in homes.values() and "cmp2" not in homes.values()
+    assert [host for name, host in asked if name == "vm11"][0] == "cmp2"  # the plan's first
