@@ -361,7 +361,7 @@ class PreCopy:
             limit = min(limit, t + (fail_at - self.sent) / bandwidth)
         tau = self._time_to_fit(bandwidth, threshold - zeros) if threshold > zeros else math.inf
         interval = self.spec.check_interval_s
-        if interval > 0 and tau > 0 and math.isfinite(tau):
+        if interval > 0 and math.isfinite(tau):
             # What is left falls at B - D (at B once the working set is all dirty):
             # the look comes on average half an interval of that after the crossing.
             dirty = self._dirty_rate()
