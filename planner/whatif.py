@@ -28,7 +28,8 @@ from simulator.engine import simulate
 from simulator.params import SimParams
 from simulator.records import SOAK, WAVE, RunResult
 
-DEFAULT_STRATEGIES = ("serial", "parallel", "optimized")
+# Every strategy, as the web what-if offers them.
+DEFAULT_STRATEGIES = ("serial", "az-by-az", "parallel", "optimized")
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def format_table(comparison: Comparison) -> str:
     """The comparison as a plain-text table, one row per strategy."""
     bound = comparison.lower_bound
     header = (
-        "strategy", "waves", "migr.", "moved 2x", "p50 h", "p95 h", "x LB",
+        "strategy", "waves", "migr.", "moved 2x", "p50 min", "p95 min", "x LB",
         "outage p50 s", "outage p95 s", "worst VNF p50 s", "worst p95 s", "SLA viol.", "valid",
     )
     rows: list[tuple[str, ...]] = [header]
@@ -214,8 +215,8 @@ def format_table(comparison: Comparison) -> str:
                 str(r.waves),
                 str(r.migrations),
                 str(r.validation.moved_twice),
-                _fmt(sim.duration_s["p50"] / 3600, 1),
-                _fmt(sim.duration_s["p95"] / 3600, 1),
+                _fmt(sim.duration_s["p50"] / 60, 1),
+                _fmt(sim.duration_s["p95"] / 60, 1),
                 _fmt(r.ratio(bound), 2),
                 _fmt(sim.total_vnf_outage_s["p50"], 1),
                 _fmt(sim.total_vnf_outage_s["p95"], 1),
@@ -238,8 +239,8 @@ def format_table(comparison: Comparison) -> str:
                          f"({comparison.options.schedule().describe()})")
     lines.append(
         f"{comparison.hosts} hosts, {comparison.servers} servers; lower bound "
-        f"{bound.value / 3600:.2f} h ({bound.describe()}); {bound.forced_waves} waves forced by "
-        f"{bound.forced_by}; no run below {bound.floor_s / 3600:.2f} h; at least "
+        f"{bound.value / 60:.1f} min ({bound.describe()}); {bound.forced_waves} waves forced by "
+        f"{bound.forced_by}; no run below {bound.floor_s / 60:.1f} min; at least "
         f"{bound.moved_twice_min} servers moved twice"
     )
     for r in comparison.results:

@@ -1,4 +1,4 @@
-"""``manage.py whatif FILE [--strategies serial,parallel,optimized] [--runs N] [--seed S] [--policy FILE] [--start ISO] [--json]``.
+"""``manage.py whatif FILE [--strategies serial,az-by-az,parallel,optimized] [--runs N] [--seed S] [--policy FILE] [--start ISO] [--json]``.
 
 Reads an inventory file without touching the database, plans it with each
 strategy, validates, simulates and prints the comparison. The plans are
