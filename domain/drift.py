@@ -170,7 +170,8 @@ def _named(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
 
 def _vnf_key(vnf: Any) -> tuple:
     return (str(vnf.ha_model), vnf.max_impacted, vnf.required_members, vnf.switchover_s,
-            vnf.outage_budget_s, tuple(sorted((m.server, str(m.role)) for m in vnf.members)))
+            vnf.outage_budget_s, vnf.recovery_time_s, vnf.lead_time_s, str(vnf.migration_type),
+            tuple(sorted((m.server, str(m.role)) for m in vnf.members)))
 
 
 def _plain(value: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import Field, dataclass, field, fields, is_dataclass
 from functools import cached_property
 from typing import Any
 
@@ -63,6 +63,30 @@ class ServerStatus(Choice):
     PAUSED = "PAUSED", "Paused"
     SUSPENDED = "SUSPENDED", "Suspended"
     UNKNOWN = "UNKNOWN", "Unknown"
+
+
+# Field metadata read by the fingerprint: a provenance field is left out of it,
+# and a field added after the first stored versions is left out while at its
+# default, so that versions stored before it keep their fingerprints.
+_PROVENANCE = {"fingerprint": False}
+_ADDED = {"fingerprint": "unless default"}
+
+
+class InputSource(Choice):
+    """Where a guest's memory figure or dirty rate came from: what a plan's estimate rests on."""
+
+    MEASURED = "measured", "Measured on the cloud"
+    FILE = "file", "From the inventory file"
+    DEFAULT = "default", "Default (not measured)"
+
+
+class MigrationType(Choice):
+    """How a VNF's instances leave a host (Fenix's instance constraint ``migration_type``)."""
+
+    ANY = "any", "As the plan decides"
+    LIVE_MIGRATE = "live_migrate", "Live migration"
+    MIGRATE = "migrate", "Cold migration"
+    OWN_ACTION = "own_action", "The VNF manager's own action"
 
 
 # Nova server statuses that mean "busy or broken": a pre-check fails on them.
@@ -128,6 +152,9 @@ class Server:
     task_state: str = ""
     memory_used_mib: int = 0
     dirty_rate_mibps: float = 0.0
+    # How the two figures above are known; not content, so not in the fingerprint.
+    memory_source: InputSource = field(default=InputSource.DEFAULT, metadata=_PROVENANCE)
+    dirty_rate_source: InputSource = field(default=InputSource.DEFAULT, metadata=_PROVENANCE)
     # Pages written repeatedly: the floor of what each pre-copy round resends.
     working_set_mib: int = 0
     live_migratable: bool = True
@@ -165,6 +192,11 @@ class Vnf:
     required_members: int = 1
     switchover_s: float = 0.0
     outage_budget_s: float = 0.0
+    # Seconds after a member is back in service before the next member may go.
+    recovery_time_s: float = field(default=0.0, metadata=_ADDED)
+    # Notice the VNF manager needs before the first action on its instances.
+    lead_time_s: float = field(default=0.0, metadata=_ADDED)
+    migration_type: MigrationType = field(default=MigrationType.ANY, metadata=_ADDED)
 
     @property
     def servers(self) -> tuple[str, ...]:
@@ -236,10 +268,18 @@ class Snapshot:
         return {name: tuple(gs) for name, gs in groups.items()}
 
 
+def _in_fingerprint(spec: Field[Any], value: Any) -> bool:
+    mode = spec.metadata.get("fingerprint", True)
+    if mode == "unless default":
+        return value != spec.default
+    return bool(mode)
+
+
 def _canonical(value: Any) -> Any:
     """Plain JSON data of a snapshot part, with every unordered sequence sorted."""
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)
+                if _in_fingerprint(f, getattr(value, f.name))}
     if isinstance(value, tuple | list):
         items = [_canonical(item) for item in value]
         return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))

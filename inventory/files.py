@@ -24,7 +24,9 @@ from domain.snapshot import (
     GroupPolicy,
     HaModel,
     Host,
+    InputSource,
     MemberRole,
+    MigrationType,
     Release,
     Server,
     ServerGroup,
@@ -295,6 +297,8 @@ def dump_inventory(snapshot: Snapshot) -> dict[str, Any]:
             "task_state": s.task_state or None,
             "memory_used_mib": s.memory_used_mib,
             "dirty_rate_mibps": s.dirty_rate_mibps,
+            "memory_source": str(s.memory_source),
+            "dirty_rate_source": str(s.dirty_rate_source),
             "working_set_mib": s.working_set_mib,
             "live_migratable": s.live_migratable,
             "not_migratable_reason": s.not_migratable_reason,
@@ -313,6 +317,9 @@ def dump_inventory(snapshot: Snapshot) -> dict[str, Any]:
             "required_members": v.required_members,
             "switchover_s": v.switchover_s,
             "outage_budget_s": v.outage_budget_s,
+            "recovery_time_s": v.recovery_time_s,
+            "lead_time_s": v.lead_time_s,
+            "migration_type": str(v.migration_type),
             "members": [{"server": m.server, "role": str(m.role)} for m in v.members],
         }
         for v in snapshot.vnfs
@@ -390,6 +397,8 @@ def _build(doc: Mapping[str, Any]) -> Snapshot:
                 task_state=s.get("task_state") or "",
                 memory_used_mib=s.get("memory_used_mib", s["ram_mib"]),
                 dirty_rate_mibps=float(s.get("dirty_rate_mibps", 0.0)),
+                memory_source=_source(s, "memory_source", "memory_used_mib"),
+                dirty_rate_source=_source(s, "dirty_rate_source", "dirty_rate_mibps"),
                 working_set_mib=s.get("working_set_mib", 0),
                 live_migratable=s.get("live_migratable", True),
                 not_migratable_reason=s.get("not_migratable_reason", ""),
@@ -409,10 +418,19 @@ def _build(doc: Mapping[str, Any]) -> Snapshot:
                 required_members=v.get("required_members", 1),
                 switchover_s=float(v.get("switchover_s", 0.0)),
                 outage_budget_s=float(v.get("outage_budget_s", 0.0)),
+                recovery_time_s=float(v.get("recovery_time_s", 0.0)),
+                lead_time_s=float(v.get("lead_time_s", 0.0)),
+                migration_type=MigrationType(v.get("migration_type", "any")),
             )
             for v in doc.get("vnfs", ())
         ),
     )
+
+
+def _source(server: Mapping[str, Any], key: str, figure: str) -> InputSource:
+    if key in server:
+        return InputSource(server[key])
+    return InputSource.FILE if figure in server else InputSource.DEFAULT
 
 
 def _path(error: ValidationError) -> str:

@@ -19,7 +19,9 @@ from inventory import schema as limits
 from inventory.choices import (
     GroupPolicy,
     HaModel,
+    InputSource,
     MemberRole,
+    MigrationType,
     ServerStatus,
     ServiceState,
     ServiceStatus,
@@ -262,6 +264,16 @@ class Server(models.Model):
     dirty_rate_mibps = models.FloatField(
         "page dirty rate (MiB/s)", default=0.0, validators=in_range(0.0, limits.MAX_RATE_MIBPS)
     )
+    memory_source = models.CharField(
+        "memory in use: source", max_length=16, choices=InputSource.choices,
+        default=InputSource.DEFAULT,
+        help_text="Measured on the cloud, from the inventory file, or a default by flavor.",
+    )
+    dirty_rate_source = models.CharField(
+        "dirty rate: source", max_length=16, choices=InputSource.choices,
+        default=InputSource.DEFAULT,
+        help_text="Measured on the cloud, from the inventory file, or a default by VNF kind.",
+    )
     working_set_mib = models.PositiveBigIntegerField(
         "writable working set (MiB)", default=0, validators=in_range(0, limits.MAX_MEMORY_MIB)
     )
@@ -374,6 +386,18 @@ class Vnf(models.Model):
     )
     outage_budget_s = models.FloatField(
         "outage budget per event (s)", default=0.0, validators=in_range(0.0, limits.MAX_SECONDS)
+    )
+    recovery_time_s = models.FloatField(
+        "recovery time (s)", default=0.0, validators=in_range(0.0, limits.MAX_SECONDS),
+        help_text="After a member is back in service, how long before the next may go.",
+    )
+    lead_time_s = models.FloatField(
+        "lead time (s)", default=0.0, validators=in_range(0.0, limits.MAX_SECONDS),
+        help_text="Notice the VNF manager needs before the first action on its instances.",
+    )
+    migration_type = models.CharField(
+        max_length=16, choices=MigrationType.choices, default=MigrationType.ANY,
+        help_text="How the VNF's instances leave a host; 'own action' leaves it to the VNF manager.",
     )
 
     class Meta:

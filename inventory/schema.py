@@ -1,4 +1,9 @@
-"""The JSON Schema of inventory files (format version 1).
+"""The JSON Schema of inventory files (format version 2; version 1 files read as well).
+
+Version 2 added where a server's memory figure and dirty rate came from
+(``memory_source``, ``dirty_rate_source``) and the VNF manager's constraints
+(``recovery_time_s``, ``lead_time_s``, ``migration_type``); every version 1
+file is a valid version 2 file but for its number.
 
 `docs/inventory.schema.json` is written from this dict by
 `python manage.py inventory_schema`; a test keeps the two equal.
@@ -8,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 # Limits that every way in applies (this schema, the models' validators, so the
 # API and the admin): each fits its database column (int32 or int64) with room
@@ -31,6 +37,11 @@ def _int(minimum: int, maximum: int) -> dict[str, Any]:
 _RATIO = {"type": "number", "minimum": MIN_RATIO, "maximum": MAX_RATIO}
 _RATE = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE_MIBPS}
 _SECONDS = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}
+_SOURCE = {
+    "enum": ["measured", "file", "default"],
+    "description": "Where the figure came from; absent: 'file' if the figure is given, "
+    "else 'default'.",
+}
 _VERSIONS = {
     "type": "object",
     "description": "Component name to semantic version (MAJOR.MINOR.PATCH).",
@@ -40,7 +51,7 @@ _VERSIONS = {
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://escalator.dev/schemas/inventory-v1.json",
+    "$id": "https://escalator.dev/schemas/inventory-v2.json",
     "title": "Escalator cloud inventory",
     "description": "One OpenStack cloud: its compute hosts, servers, server groups, "
     "VNFs and the release its hosts must be upgraded to.",
@@ -48,7 +59,7 @@ SCHEMA: dict[str, Any] = {
     "required": ["format_version", "cloud", "hosts"],
     "additionalProperties": False,
     "properties": {
-        "format_version": {"const": FORMAT_VERSION},
+        "format_version": {"enum": list(READABLE_VERSIONS)},
         "cloud": {
             "type": "object",
             "required": ["name"],
@@ -117,6 +128,8 @@ SCHEMA: dict[str, Any] = {
                     "task_state": {"type": ["string", "null"], "maxLength": 64},
                     "memory_used_mib": _int(0, MAX_MEMORY_MIB),
                     "dirty_rate_mibps": {"type": "number", "minimum": 0, "maximum": MAX_RATE_MIBPS},
+                    "memory_source": _SOURCE,
+                    "dirty_rate_source": _SOURCE,
                     "working_set_mib": _int(0, MAX_MEMORY_MIB),
                     "live_migratable": {"type": "boolean"},
                     "not_migratable_reason": {"type": "string", "maxLength": 255},
@@ -152,6 +165,9 @@ SCHEMA: dict[str, Any] = {
                     "required_members": _int(1, MAX_MEMBERS),
                     "switchover_s": _SECONDS,
                     "outage_budget_s": _SECONDS,
+                    "recovery_time_s": _SECONDS,
+                    "lead_time_s": _SECONDS,
+                    "migration_type": {"enum": ["any", "live_migrate", "migrate", "own_action"]},
                     "members": {
                         "type": "array",
                         "minItems": 1,

@@ -18,7 +18,9 @@ from domain.snapshot import (
     GroupPolicy,
     HaModel,
     Host,
+    InputSource,
     MemberRole,
+    MigrationType,
     Release,
     Server,
     ServerGroup,
@@ -280,6 +282,8 @@ def _write(snapshot: Snapshot, cloud: m.Cloud) -> dict[str, int]:
                 task_state=s.task_state,
                 memory_used_mib=s.memory_used_mib,
                 dirty_rate_mibps=s.dirty_rate_mibps,
+                memory_source=str(s.memory_source),
+                dirty_rate_source=str(s.dirty_rate_source),
                 working_set_mib=s.working_set_mib,
                 live_migratable=s.live_migratable,
                 not_migratable_reason=s.not_migratable_reason,
@@ -311,6 +315,9 @@ def _write(snapshot: Snapshot, cloud: m.Cloud) -> dict[str, int]:
                 required_members=v.required_members,
                 switchover_s=v.switchover_s,
                 outage_budget_s=v.outage_budget_s,
+                recovery_time_s=v.recovery_time_s,
+                lead_time_s=v.lead_time_s,
+                migration_type=str(v.migration_type),
             )
             for v in snapshot.vnfs
         ),
@@ -389,6 +396,9 @@ def load_snapshot(cloud: str | m.Cloud | None = None, models: Any = m) -> Snapsh
                 task_state=s.task_state,
                 memory_used_mib=s.memory_used_mib,
                 dirty_rate_mibps=s.dirty_rate_mibps,
+                # Getattr: migrations read rows through models older than these fields.
+                memory_source=InputSource(getattr(s, "memory_source", "default")),
+                dirty_rate_source=InputSource(getattr(s, "dirty_rate_source", "default")),
                 working_set_mib=s.working_set_mib,
                 live_migratable=s.live_migratable,
                 not_migratable_reason=s.not_migratable_reason,
@@ -417,6 +427,9 @@ def load_snapshot(cloud: str | m.Cloud | None = None, models: Any = m) -> Snapsh
             required_members=v.required_members,
             switchover_s=v.switchover_s,
             outage_budget_s=v.outage_budget_s,
+            recovery_time_s=getattr(v, "recovery_time_s", 0.0),
+            lead_time_s=getattr(v, "lead_time_s", 0.0),
+            migration_type=MigrationType(getattr(v, "migration_type", "any")),
         )
         for v in models.Vnf.objects.filter(cloud=row).order_by("pk")
     )

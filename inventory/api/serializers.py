@@ -94,7 +94,8 @@ class ServerSerializer(serializers.ModelSerializer):
         model = m.Server
         fields = [
             "id", "cloud", "name", "uuid", "host", "flavor", "vcpus", "ram_mib", "disk_gib",
-            "status", "task_state", "memory_used_mib", "dirty_rate_mibps", "working_set_mib",
+            "status", "task_state", "memory_used_mib", "memory_source", "dirty_rate_mibps",
+            "dirty_rate_source", "working_set_mib",
             "live_migratable", "not_migratable_reason", "vnf",
         ]
 
@@ -119,7 +120,8 @@ class VnfSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.Vnf
         fields = ["id", "cloud", "name", "ha_model", "max_impacted", "required_members",
-                  "switchover_s", "outage_budget_s", "members"]
+                  "switchover_s", "outage_budget_s", "recovery_time_s", "lead_time_s",
+                  "migration_type", "members"]
 
 
 class ServerGroupSerializer(serializers.ModelSerializer):

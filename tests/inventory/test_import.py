@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -60,7 +61,7 @@ BROKEN = [
      "vnfs[0].members: active-standby needs exactly one active and at least one standby member"),
     ("memory above flavor", _set(["servers", 0, "memory_used_mib"], 9000),
      "servers[0].memory_used_mib: 9000 MiB in use exceeds the flavor's 8192 MiB"),
-    ("wrong format version", _set(["format_version"], 2), "format_version: must be 1, not 2"),
+    ("wrong format version", _set(["format_version"], 3), "format_version: must be one of 1, 2, not 3"),
     ("no reason for pinning", _set(["servers", 5, "not_migratable_reason"], ""),
      "servers[5].not_migratable_reason: say why the server cannot live-migrate"),
     ("max impacted too high", _set(["vnfs", 1, "max_impacted"], 4),
@@ -108,6 +109,20 @@ def test_unparseable_file_names_line_and_column(tmp_path):
     assert caught.value.problems[0].startswith("inv.yaml: not valid YAML or JSON at line")
 
 
+def _as_version_2(doc):
+    """A version 1 document as Escalator writes it back: version 2, every field said."""
+    doc = copy.deepcopy(doc)
+    doc["format_version"] = 2
+    for server in doc.get("servers", ()):
+        server.setdefault("memory_source", "file" if "memory_used_mib" in server else "default")
+        server.setdefault("dirty_rate_source", "file" if "dirty_rate_mibps" in server else "default")
+    for vnf in doc.get("vnfs", ()):
+        vnf.setdefault("recovery_time_s", 0.0)
+        vnf.setdefault("lead_time_s", 0.0)
+        vnf.setdefault("migration_type", "any")
+    return doc
+
+
 def test_import_then_export_gives_back_the_same_inventory(tmp_path, cloud_doc):
     for fmt, name in (("yaml", "inv.yaml"), ("json", "inv.json")):
         path = _write(tmp_path, cloud_doc, name)
@@ -117,7 +132,7 @@ def test_import_then_export_gives_back_the_same_inventory(tmp_path, cloud_doc):
         out = StringIO()
         call_command("export_inventory", "--format", fmt, stdout=out)
         exported = yaml.safe_load(out.getvalue()) if fmt == "yaml" else json.loads(out.getvalue())
-        assert exported == cloud_doc
+        assert exported == _as_version_2(cloud_doc)
         # and the export imports again to the same stored rows
         again = tmp_path / f"again.{fmt}"
         again.write_text(out.getvalue())
@@ -154,4 +169,4 @@ def test_existing_cloud_needs_replace(tmp_path, cloud_doc):
 
 def test_export_reads_back_exactly(cloud_doc):
     snapshot = parse_inventory(cloud_doc)
-    assert yaml.safe_load(dumps_inventory(snapshot)) == cloud_doc
+    assert yaml.safe_load(dumps_inventory(snapshot)) == _as_version_2(cloud_doc)
