@@ -204,19 +204,20 @@ def comparison(simulations: list[Simulation]) -> dict[str, Any]:
     rows.append({"label": "p50 / lower bound", "cells": ratio_cells, "differs": True})
     fits = [window_fit(s) for s in simulations]
     if any(f != "any time" for f in fits):
-        rows.append({"label": "Maintenance windows (from now)",
+        rows.append({"label": "Maintenance windows (started when simulated)",
                      "cells": [{"value": f, "mark": ""} for f in fits],
                      "differs": len(set(fits)) > 1})
     return {"done": True, "rows": rows}
 
 
 def window_fit(simulation: Simulation) -> str:
-    """"fits in N windows" for the simulation's sample run started now, or "any time"."""
-    from datetime import UTC, datetime
+    """"fits in N windows" for the simulation's sample run, or "any time": as simulated
+    (started when the simulation was asked for), else its waves fitted from now."""
+    from datetime import UTC, datetime, timedelta
 
     from planner.options import PlanOptions
     from planner.whatif import describe_fit
-    from planner.windows import fit
+    from planner.windows import WindowFit, fit
 
     try:
         schedule = PlanOptions.from_dict(simulation.plan.options).schedule()
@@ -224,6 +225,13 @@ def window_fit(simulation: Simulation) -> str:
         return "—"
     if schedule.always:
         return "any time"
+    sample = simulation.sample_run or {}
+    if sample.get("windows_used"):
+        return describe_fit(WindowFit(
+            int(sample["windows_used"]),
+            (simulation.created + timedelta(seconds=float(sample["duration_s"]))).astimezone(
+                schedule.tz),
+            float(sample.get("window_wait_s") or 0), float(sample.get("window_overrun_s") or 0)))
     durations, soak = [], 0.0
     for event in sorted((simulation.sample_run or {}).get("events") or [],
                         key=lambda e: e["time"]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from typing import Any
 
 from domain.plan import ActionKind
@@ -141,12 +142,17 @@ class PlanOptions:
             return self.canary_soak_s
         return self.soak_s
 
-    def simulated(self, params: SimParams, given: Iterable[str] = ()) -> SimParams:
-        """``params`` with this policy's soaks, unless ``given`` names them (a what-if's own)."""
+    def simulated(self, params: SimParams, given: Iterable[str] = (),
+                  start: datetime | None = None) -> SimParams:
+        """``params`` with this policy's soaks and, for a run begun at ``start``, its
+        maintenance windows, unless ``given`` names them (a what-if's own)."""
         given = set(given)
         canary = params.canary_soak_s if "canary_soak_s" in given else self.soak_before(1)
         soak = params.soak_s if "soak_s" in given else self.soak_s
-        return replace(params, canary_soak_s=canary, soak_s=soak)
+        windows = params.windows
+        if start is not None and "windows" not in given:
+            windows = self.schedule().intervals(start)
+        return replace(params, canary_soak_s=canary, soak_s=soak, windows=windows)
 
     def allows(self, kind: ActionKind) -> bool:
         return kind in self.allowed_actions

@@ -73,9 +73,12 @@ def run_simulation(simulation_id: int, on_progress=None) -> None:
             raise RuntimeError("the plan changed after this simulation was requested")
         snapshot = plan_snapshot(plan_row)
         plan = pure_plan(plan_row)
-        # The plan's soaks are part of its estimate (a simulation's own params win).
+        # The plan's soaks and maintenance windows are part of its estimate (a
+        # simulation's own params win): the windows as for an execution started
+        # when the simulation was asked for, so the same simulation runs again alike.
         params = PlanOptions.from_dict(plan_row.options).simulated(
-            SimParams.from_dict(simulation.params), given=simulation.params)
+            SimParams.from_dict(simulation.params), given=simulation.params,
+            start=simulation.created)
         last = [0.0]
 
         def progress(done: int, total: int) -> None:

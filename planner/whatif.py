@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.plan import MOVING_ACTIONS, Plan
@@ -23,7 +23,7 @@ from planner.simulation import SimFigures, simulate_runs
 from planner.strategies import make_plan
 from planner.timing import timings_from
 from planner.validator import ValidationReport, resolve_targets, validate
-from planner.windows import WindowFit, fit
+from planner.windows import WindowFit
 from simulator.engine import simulate
 from simulator.params import SimParams
 from simulator.records import SOAK, WAVE, RunResult
@@ -97,6 +97,13 @@ def describe_fit(windows: WindowFit) -> str:
     return text + f", ends {windows.end:%a %Y-%m-%d %H:%M %Z}"
 
 
+def fit_of(run: RunResult, start: datetime) -> WindowFit:
+    """How a run simulated with the windows (``SimParams.windows`` from ``start``) fell
+    into them: windows used, the waits between them, the worst overrun, the end."""
+    return WindowFit(run.windows_used, start + timedelta(seconds=run.duration_s),
+                     run.window_wait_s, run.window_overrun_s)
+
+
 def wave_durations(run: RunResult) -> list[float]:
     """Each wave's simulated time with the soak before it, in order (for ``fit``)."""
     out: list[float] = []
@@ -149,6 +156,10 @@ def compare(
         params = options.simulated(params)
     schedule = options.schedule()
     start = start or datetime.now(UTC)
+    # The simulation waits for the windows (its durations are wall-clock, gaps
+    # included); the strategies plan on working time, as ``manage.py plan`` does.
+    simulated = (params if schedule.always else
+                 options.simulated(params, given=("canary_soak_s", "soak_s"), start=start))
     timings = timings_from(params)
     bound = lower_bound(snapshot, options, timings, params=params)
     results = []
@@ -171,11 +182,10 @@ def compare(
             progress(f"simulating {name} ({runs} runs)")
         # Simulate the destinations the validator checked (scheduler choices named).
         resolved = resolve_targets(snapshot, plan)
-        figures = simulate_runs(snapshot, resolved, params, runs, seed)
+        figures = simulate_runs(snapshot, resolved, simulated, runs, seed)
         fits = None
         if not schedule.always:
-            fits = fit(schedule, wave_durations(simulate(snapshot, resolved, params, seed)),
-                       start)
+            fits = fit_of(simulate(snapshot, resolved, simulated, seed), start)
         results.append(
             StrategyResult(name, planning_s, plan, report, figures,
                            document=plan_to_dict(plan, snapshot), windows=fits)

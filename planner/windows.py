@@ -92,6 +92,23 @@ class Schedule:
                              f"of {at:%Y-%m-%d}")
         return starts[0]
 
+    def intervals(self, start: datetime, days: int = HORIZON_DAYS) -> tuple[tuple[float, float], ...]:
+        """The windows from ``start`` on as ``(open, close)`` seconds after ``start``,
+        in order, overlapping ones merged (the simulator's ``SimParams.windows``)."""
+        if self.always:
+            return ()
+        local = start.astimezone(self.tz)
+        spans = sorted((max((s - local).total_seconds(), 0.0), (e - local).total_seconds())
+                       for s, e in self._occurrences(local.date() - timedelta(days=1), days + 1)
+                       if e > local)
+        merged: list[tuple[float, float]] = []
+        for a, b in spans:
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            else:
+                merged.append((a, b))
+        return tuple(merged)
+
     def describe(self) -> str:
         if self.always:
             return "any time"

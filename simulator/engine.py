@@ -15,6 +15,7 @@ cheaper per server), and the copies themselves advance in closed form
 
 from __future__ import annotations
 
+import bisect
 import gc
 import random
 from collections import deque
@@ -36,6 +37,7 @@ from simulator.records import (
     ENABLE,
     FAILOVER,
     REBOOT,
+    RECOVERY_WAIT,
     ROLLBACK,
     SOAK,
     START,
@@ -44,7 +46,9 @@ from simulator.records import (
     UPGRADE,
     UPGRADE_FAILED,
     VERIFY,
+    VNFM_WAIT,
     WAVE,
+    WINDOW_WAIT,
     Event,
     Failure,
     Headroom,
@@ -117,6 +121,14 @@ class _Run:
         self.rolled_back: list[str] = []
         limit = int(plan.options.get("concurrent_migrations") or 0)
         self.migrations = Migrations(self, snapshot, limit)
+        # When a member of each VNF last came back (its recovery_time_s runs from there).
+        self.back_at: dict[str, float] = {}
+        self.window_ends = [end for _, end in params.windows]
+        self.window_waits: dict[int, float] = {}  # window index -> earliest wait for it
+        self.windows_used: set[int] = set()
+        self.window_overrun = 0.0
+        self.vnfm_wait = 0.0
+        self.recovery_wait = 0.0
 
     # --- bookkeeping
 
@@ -159,6 +171,9 @@ class _Run:
         self.up[server] = True
         self.downtime[server] += now - self.down_since.pop(server)
         self.avail.up(server, now)
+        vnf = self.vnf_name.get(server)
+        if vnf is not None:
+            self.back_at[vnf] = now
 
     def _switch_s(self, server: str) -> float:
         vnf = self.vnfs.get(self.vnf_name.get(server, ""))
@@ -216,6 +231,12 @@ class _Run:
             halted=self.halted,
             hosts_upgraded=self.hosts_upgraded,
             hosts_rolled_back=self.rolled_back,
+            windows_used=len(self.windows_used),
+            window_wait_s=sum(self.params.windows[i][0] - since
+                              for i, since in self.window_waits.items()),
+            window_overrun_s=self.window_overrun,
+            vnfm_wait_s=self.vnfm_wait,
+            recovery_wait_s=self.recovery_wait,
         )
 
     def _plan(self) -> Generator[simpy.Event, Any, None]:
@@ -233,12 +254,78 @@ class _Run:
         self.plan_end_s = self.env.now
 
     def _host(self, step: HostStep) -> Generator[simpy.Event, Any, None]:
+        window = yield from self._window(step.host)
+        yield from self._host_steps(step)
+        if window is not None:
+            self.window_overrun = max(self.window_overrun,
+                                      self.env.now - self.params.windows[window][1])
+
+    def _window(self, host: str) -> Generator[simpy.Event, Any, int | None]:
+        """Wait until a maintenance window is open (the executor's hold before a host);
+        the window's index, None without windows or past the last one given."""
+        windows, now = self.params.windows, self.env.now
+        if not windows:
+            return None
+        index = bisect.bisect_right(self.window_ends, now)
+        if index == len(windows):
+            return None  # beyond the schedule's horizon: as if open
+        opens = windows[index][0]
+        if opens > now:
+            self.window_waits[index] = min(self.window_waits.get(index, now), now)
+            yield self.env.timeout(opens - now)
+            self.event(now, host, "", WINDOW_WAIT, f"window {len(self.windows_used) + 1} opens")
+        self.windows_used.add(index)
+        return index
+
+    def _vnfs_here(self, host: str) -> list[Any]:
+        names = {self.vnf_name[s] for s in self.on_host[host] if s in self.vnf_name}
+        return [self.vnfs[n] for n in sorted(names)]
+
+    def _vnfm_reply(self, host: str) -> Generator[simpy.Event, Any, None]:
+        """The VNF managers of the VNFs with members here are told; the host goes on at
+        the last reply, each bounded by its deadline (lead time, else the policy's)."""
+        params = self.params
+        waits = []
+        for vnf in self._vnfs_here(host):
+            if not (params.vnfm or vnf.lead_time_s > 0):
+                continue
+            deadline = vnf.lead_time_s if vnf.lead_time_s > 0 else params.vnfm_reply_deadline_s
+            reply = self.draw(params.vnfm_reply_s)
+            waits.append((min(reply, deadline), vnf.name, reply > deadline))
+        if not waits:
+            return
+        wait, _, _ = max(waits)
+        start = self.env.now
+        yield self.env.timeout(wait)
+        self.vnfm_wait += wait
+        late = [name for _, name, timed_out in waits if timed_out]
+        self.event(start, host, "", VNFM_WAIT, ", ".join(n for _, n, _ in waits)
+                   + (f"; no reply by the deadline: {', '.join(late)}" if late else ""))
+
+    def _recovery(self, host: str) -> Generator[simpy.Event, Any, None]:
+        """No member of a VNF goes before its recovery_time_s after the last one came back."""
+        start = self.env.now
+        while True:
+            ready = max((self.back_at[v.name] + v.recovery_time_s
+                         for v in self._vnfs_here(host)
+                         if v.recovery_time_s > 0 and v.name in self.back_at), default=0.0)
+            if ready <= self.env.now:
+                break
+            yield self.env.timeout(ready - self.env.now)
+        if self.env.now > start:
+            self.recovery_wait += self.env.now - start
+            self.event(start, host, "", RECOVERY_WAIT, ", ".join(
+                v.name for v in self._vnfs_here(host) if v.recovery_time_s > 0))
+
+    def _host_steps(self, step: HostStep) -> Generator[simpy.Event, Any, None]:
         env, params, host = self.env, self.params, step.host
         start = env.now
         # Nova stops scheduling to a host as soon as its service is disabled.
         self.placement.set_in_service(host, False)
         yield env.timeout(self.draw(params.disable_s))
         self.event(start, host, "", DISABLE)
+        yield from self._vnfm_reply(host)
+        yield from self._recovery(host)
 
         switchovers = [self._park(a.server, host) for a in step.actions if a.kind == ActionKind.SWITCHOVER]
         if switchovers:

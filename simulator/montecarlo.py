@@ -37,6 +37,10 @@ SCALAR_FIGURES = (
     "servers_moved_twice",
     "servers_caught_by_upgrade",
     "min_ram_headroom",
+    "windows_used",
+    "window_wait_s",
+    "vnfm_wait_s",
+    "recovery_wait_s",
 )
 
 

@@ -104,6 +104,22 @@ class SimParams:
     canary_soak_s: float = 0.0
     soak_s: float = 0.0
 
+    # --- The VNF managers (docs/vnfm.md). Before a host holding members of a
+    # VNF that has one, the executor notifies it and goes on at its reply or at
+    # the deadline, whichever comes first: the VNF's ``lead_time_s`` when it
+    # has one, else ``vnfm_reply_deadline_s`` (the policy's). A VNF with a
+    # ``lead_time_s`` has a VNF manager; ``vnfm`` says every VNF has one (an
+    # execution configured with a VNF manager asks it about every VNF).
+    vnfm: bool = False
+    vnfm_reply_s: Distribution = field(default_factory=lambda: Uniform(5.0, 30.0))
+    vnfm_reply_deadline_s: float = 300.0
+
+    # --- Maintenance windows: the times a host may start, as open intervals
+    # ``(start, end)`` in seconds from the run's start, in order (from
+    # ``planner.windows.Schedule.intervals``); empty: any time. A host starts
+    # only inside one and is finished past its end, as the executor does.
+    windows: tuple[tuple[float, float], ...] = ()
+
     def __post_init__(self) -> None:
         if self.live_migration_downtime_ms < nova.MIN_DOWNTIME_MS:
             raise ValueError(f"live_migration_downtime_ms: Nova's minimum is {nova.MIN_DOWNTIME_MS}")
@@ -136,6 +152,14 @@ class SimParams:
             raise ValueError(f"upgrade_failure_action: one of {UPGRADE_FAILURE_ACTIONS}")
         if self.canary_soak_s < 0 or self.soak_s < 0:
             raise ValueError("soaks cannot be negative")
+        if self.vnfm_reply_deadline_s < 0:
+            raise ValueError("vnfm_reply_deadline_s cannot be negative")
+        windows = tuple((float(a), float(b)) for a, b in self.windows)
+        if any(not a < b for a, b in windows) or any(
+                b1 > a2 for (_, b1), (a2, _) in zip(windows, windows[1:], strict=False)):
+            raise ValueError("windows: (start, end) pairs with start < end, in order, "
+                             "not overlapping")
+        object.__setattr__(self, "windows", windows)
 
     @property
     def downtime_s(self) -> float:
@@ -174,6 +198,10 @@ class SimParams:
 def _coerce(default: Any, value: Any, name: str) -> Any:
     if isinstance(default, Fixed | Uniform | Triangular | LogNormal):
         return dist_from_dict(value)
+    if name == "windows":
+        if isinstance(value, str) or not all(len(pair) == 2 for pair in value):
+            raise ValueError("a list of [start, end] pairs in seconds")
+        return tuple((float(a), float(b)) for a, b in value)
     if name == "fabric_bandwidth_mibps":
         return None if value in (None, "", 0) else float(value)
     if isinstance(default, bool):

@@ -13,6 +13,9 @@ from typing import Any, NamedTuple
 # Event kinds.
 WAVE = "wave"
 SOAK = "soak"  # the plan's wait (and health check) before a wave
+WINDOW_WAIT = "window-wait"  # a host waits for the next maintenance window to open
+VNFM_WAIT = "vnfm-wait"  # a host waits for its VNF managers' replies (or their deadline)
+RECOVERY_WAIT = "recovery-wait"  # a host waits out a VNF's recovery_time_s
 DISABLE = "disable"
 SWITCHOVER = "switchover"  # an active member handed over to its standby (VNF outage)
 DRAIN = "drain"  # a standby or pool member taken out of service (no outage)
@@ -102,6 +105,15 @@ class RunResult:
     hosts_rolled_back: list[str] = field(default_factory=list)
     # Most live and cold migrations in flight at once across the cloud.
     most_moves_in_flight: int = 0
+    # Maintenance windows (SimParams.windows): how many distinct windows hosts
+    # started in, the wall-clock time spent waiting between them, and the most
+    # a host ran past the end of the window it started in.
+    windows_used: int = 0
+    window_wait_s: float = 0.0
+    window_overrun_s: float = 0.0
+    # Time hosts waited for VNF managers' replies and for VNFs' recovery (summed over hosts).
+    vnfm_wait_s: float = 0.0
+    recovery_wait_s: float = 0.0
 
     @property
     def total_vnf_outage_s(self) -> float:
@@ -131,6 +143,10 @@ class RunResult:
             "vnf_outage_s": self.vnf_outage_s,
             "vnf_degraded_s": self.vnf_degraded_s,
             "halted": self.halted,
+            "windows_used": self.windows_used,
+            "window_wait_s": self.window_wait_s,
+            "vnfm_wait_s": self.vnfm_wait_s,
+            "recovery_wait_s": self.recovery_wait_s,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -158,4 +174,9 @@ class RunResult:
             "hosts_upgraded": self.hosts_upgraded,
             "hosts_rolled_back": self.hosts_rolled_back,
             "most_moves_in_flight": self.most_moves_in_flight,
+            "windows_used": self.windows_used,
+            "window_wait_s": self.window_wait_s,
+            "window_overrun_s": self.window_overrun_s,
+            "vnfm_wait_s": self.vnfm_wait_s,
+            "recovery_wait_s": self.recovery_wait_s,
         }

@@ -8,6 +8,7 @@ import pytest
 
 from planner.options import PlanOptions
 from planner.windows import fit, parse_schedule
+from simulator.params import SimParams
 
 # Saturday and Sunday nights, 22:00 to 04:00 Paris time, not over Christmas.
 WEEKENDS = parse_schedule([{"days": ["sat", "sun"], "start": "22:00", "end": "04:00"}],
@@ -63,3 +64,17 @@ def test_windows_are_plan_policy_and_mistakes_are_named():
                            [{"from": "2026-01-01", "to": "2028-01-01"}])
     with pytest.raises(ValueError, match="never open within 400 days"):
         never.next_open(at("2026-06-01T00:00:00+00:00"))
+
+
+def test_the_windows_as_the_simulator_takes_them_seconds_from_the_start():
+    start = at("2026-12-05T23:00:00+01:00")  # a Saturday, inside sat 22:00-04:00
+    spans = WEEKENDS.intervals(start, days=8)
+    hour = 3600.0
+    # Open now until 04:00 (5 h), then Sunday 22:00-04:00, then next Saturday's.
+    assert spans[:3] == ((0.0, 5 * hour), (23 * hour, 29 * hour), (167 * hour, 173 * hour))
+    assert parse_schedule().intervals(start) == ()
+    options = PlanOptions(maintenance_windows=[{"days": ["sat", "sun"], "start": "22:00",
+                                                "end": "04:00"}],
+                          window_timezone="Europe/Paris")
+    assert options.simulated(SimParams(), start=start).windows[:2] == spans[:2]
+    assert options.simulated(SimParams()).windows == ()  # no start: no windows
