@@ -187,8 +187,8 @@ def _pmf(dist: Any) -> dict[int, float] | None:
 
 
 @lru_cache(maxsize=16)
-def _wave_means(laws: tuple[Any, ...], most: int) -> tuple[float, ...]:
-    """E[max of k hosts' fixed steps] for k = 0..most (the laws are the steps' distributions)."""
+def fixed_steps_pmf(laws: tuple[Any, ...]) -> tuple[tuple[int, float], ...]:
+    """One host's fixed steps (the sum of ``laws``) on a one-second grid, rounded down; () if not laws."""
     total: dict[int, float] = {0: 1.0}
     for law in laws:
         pmf = _pmf(law)
@@ -199,6 +199,21 @@ def _wave_means(laws: tuple[Any, ...], most: int) -> tuple[float, ...]:
             for b, pb in pmf.items():
                 out[a + b] += pa * pb
         total = dict(out)
+    return tuple(sorted(total.items()))
+
+
+def fixed_laws(params: Any) -> tuple[Any, ...]:
+    """The laws of a host's fixed steps in ``params`` (the simulator's), in FIXED_STEPS order."""
+    return tuple(getattr(params, name, None) for name in FIXED_STEPS)
+
+
+@lru_cache(maxsize=16)
+def _wave_means(laws: tuple[Any, ...], most: int) -> tuple[float, ...]:
+    """E[max of k hosts' fixed steps] for k = 0..most (the laws are the steps' distributions)."""
+    grid = fixed_steps_pmf(laws)
+    if not grid:
+        return ()
+    total = dict(grid)
     values = sorted(total)
     cdf, running = [], 0.0
     for v in values:
@@ -233,6 +248,63 @@ def _waves_expected(means: tuple[float, ...], hosts: int, waves: int, at_once: i
     if rest and full < waves:
         total += means[1 + rest]
     return total
+
+
+def _drained_waves(
+    drains: list[float], waves: int, at_once: int, means: tuple[float, ...], fixed_s: float,
+) -> float:
+    """The least sum of wave durations counting each host's drain, over every way to form the waves.
+
+    A host's path in its wave is its drain ``d`` (at least) then its fixed
+    steps ``F``, and a wave lasts as long as its slowest host. Two bounds on
+    one wave of ``k`` hosts, both valid for any plan:
+
+    - ``E[max of k F] + mean of the wave's d``: the host whose fixed steps
+      draw the longest (each host is that one with chance 1/k: the steps are
+      drawn alike and apart from the drains) still drains first;
+    - ``E[F] + the wave's largest d``: its slowest drainer alone.
+
+    For given wave sizes, both sums are least when the largest drains fill
+    the largest waves (sorted, in contiguous runs): the mean is then divided
+    by the most hosts, and each later wave's largest drain is as small as it
+    can be. So a sum of the two, weighted ``theta`` and ``1 - theta``, is
+    least over contiguous runs of the drains sorted down, which a dynamic
+    programme over (hosts placed, waves used, at least ``waves``) finds; any
+    weight gives a bound, the largest is kept. Without laws (``means``
+    empty), every host's fixed steps are ``fixed_s`` and only the largest
+    drain counts.
+    """
+    n = len(drains)
+    if not n or waves < 1:
+        return 0.0
+    d = sorted(drains, reverse=True)
+    prefix = [0.0]
+    for x in d:
+        prefix.append(prefix[-1] + x)
+    k_most = max(1, min(at_once, n, len(means) - 1 if means else n))
+    m = list(means[: k_most + 1]) if means else [0.0] + [fixed_s] * k_most
+    f_waves = min(waves, n)
+    thetas = (0.0, 0.5, 1.0) if means else (0.0,)
+    best = 0.0
+    inf = math.inf
+    for theta in thetas:
+        # dp[w][i]: least cost with the i largest drains placed in w waves (w capped at f_waves).
+        dp = [[inf] * (n + 1) for _ in range(f_waves + 1)]
+        dp[0][0] = 0.0
+        for i in range(n):
+            lead = (1.0 - theta) * (m[1] + d[i])
+            top = min(k_most, n - i)
+            base = prefix[i]
+            # The cost of a wave of the next k drains, k = 1..top (the same for every w).
+            costs = [lead + theta * (m[k] + (prefix[i + k] - base) / k) for k in range(1, top + 1)]
+            for w in range(f_waves + 1):
+                here = dp[w][i]
+                if here == inf:
+                    continue
+                row = dp[min(f_waves, w + 1)]
+                row[i + 1 : i + top + 1] = map(min, row[i + 1 : i + top + 1], [here + c for c in costs])
+        best = max(best, dp[f_waves][n])
+    return best if math.isfinite(best) else 0.0
 
 
 def _choices(
@@ -482,6 +554,11 @@ def _bound(
     # A wave lasts as long as its slowest host: with the laws of the fixed
     # steps, k hosts take E[max of k draws] at least, more than the mean.
     waves = max(waves, _waves_expected(wave_means, len(names), forced.waves, at_once))
+    # Each host drains before its fixed steps: the drains lengthen the waves.
+    waves = max(waves, _drained_waves(
+        [slots[h] - timings.host_fixed_s for h in names], forced.waves, at_once, wave_means,
+        timings.host_fixed_s,
+    )) if names else 0.0
     return (
         moved / bandwidth if bandwidth else 0.0,
         longest,

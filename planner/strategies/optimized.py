@@ -28,7 +28,7 @@ from domain.plan import MOVING_ACTIONS, ActionKind, Plan
 from domain.snapshot import Snapshot
 from planner.capacity import parkable
 from planner.errors import NoPlanError
-from planner.estimate import estimate_duration
+from planner.estimate import estimate_duration, wave_clock
 from planner.lowerbound import vnf_conflicts
 from planner.options import PlanOptions
 from planner.strategies.baseline import az_by_az, parallel, serial
@@ -243,9 +243,12 @@ def optimized(
         timings,
     )
     if scorer is None:
+        # A wave lasts as long as its slowest host: with the laws of the fixed
+        # steps, fuller waves and drains grouped together cost what they do.
+        clock = wave_clock(sim_params if sim_params is not None else SimParams())
 
         def scorer(plan: Plan) -> float:
-            return estimate_duration(snapshot, plan, timings, options.concurrent_migrations)
+            return estimate_duration(snapshot, plan, timings, options.concurrent_migrations, clock)
 
     def rank(plan: Plan) -> tuple[float, int, float]:
         # Durations within half a minute are a tie (well inside the simulated
