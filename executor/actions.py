@@ -23,6 +23,7 @@ from domain.plan import ActionKind
 from executor.hooks import UpgradeDriver, VnfManager
 from executor.port import CloudPort, Conflict, Permanent, ServerInfo, Transient
 from executor.steps import StepKind, StepSpec
+from executor.vnfm import LIVE_MIGRATE, MIGRATE, OWN_ACTION
 
 # Nova's migration statuses that are over (anything else is in flight).
 MIGRATION_DONE = frozenset({"completed", "finished", "confirmed", "reverted"})
@@ -83,6 +84,9 @@ class Policy:
     alarm_ignore: tuple[str, ...] = ()
     # How often a held execution looks again at its alarms and window.
     hold_poll_s: float = 5.0
+    # How long a VNF manager that chose OWN_ACTION has to take its instance
+    # off the host before the step fails (docs/vnfm.md).
+    own_action_timeout_s: float = 600.0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Policy:
@@ -150,6 +154,19 @@ class StepContext(Protocol):
 
     def reserving(self, server: ServerInfo, dest: str) -> AbstractContextManager[None]:
         """Count ``server`` on ``dest`` while it moves there (for other choices meanwhile)."""
+        ...
+
+    def vnfm_action(self) -> str | None:
+        """The VNF manager's choice for this step's server (None: the plan's own action);
+        may wait for its reply, or raise ``executor.vnfm.HoldForOperator``."""
+        ...
+
+    def vnfm_host(self, state: str) -> None:
+        """Tell the VNF managers of this host's instances: IN_MAINTENANCE, MAINTENANCE_COMPLETE."""
+        ...
+
+    def recovery_wait(self) -> None:
+        """Wait out the VNF's recovery_time after another member came back."""
         ...
 
 
@@ -244,8 +261,14 @@ class Disable(Handler):
 class Switchover(Handler):
     """The VNF manager takes the member out of service; it is stopped in place."""
 
+    def out(self, server: ServerInfo) -> bool:
+        """Out of service: stopped, or taken off the host by the VNF manager itself."""
+        return server.status.upper() == "SHUTOFF" or (
+            self.ctx.data.get("vnfm_action") == OWN_ACTION and settled(server)
+            and server.host != self.spec.host)
+
     def observe(self) -> bool:
-        return bool(self.ctx.data.get("switched")) and self.server().status.upper() == "SHUTOFF"
+        return bool(self.ctx.data.get("switched")) and self.out(self.server())
 
     def execute(self) -> None:
         data = self.ctx.data
@@ -253,18 +276,28 @@ class Switchover(Handler):
             data["was_active"] = self.server().status.upper() == "ACTIVE"
             self.ctx.save()
         if not data.get("switched"):
-            self.ctx.vnf_manager.switchover(vnf=self.spec.vnf, server=self.spec.server,
-                                            host=self.spec.host, plan=self.ctx.plan_label)
+            self.ctx.recovery_wait()
+            data["vnfm_action"] = self.ctx.vnfm_action() or ""
+            self.ctx.save()
+            if data["vnfm_action"] == OWN_ACTION:
+                own_action(self.ctx, self.ctx.server_id(self.spec.server), self.spec.server,
+                           self.spec.host)
+            else:
+                self.ctx.vnf_manager.switchover(vnf=self.spec.vnf, server=self.spec.server,
+                                                host=self.spec.host, plan=self.ctx.plan_label)
             data["switched"] = True
             self.ctx.save()
         server = self.server()
+        if self.out(server):
+            return
         if server.status.upper() == "ACTIVE" and not server.task_state:
             self.cloud.stop_server(server.id)
         self.wait_server("SHUTOFF")
 
     def postcondition(self) -> str | None:
-        status = self.server().status.upper()
-        return None if status == "SHUTOFF" else f"{self.spec.server} is {status}, not SHUTOFF"
+        server = self.server()
+        return None if self.out(server) else (
+            f"{self.spec.server} is {server.status.upper()}, not SHUTOFF")
 
 
 class Move(Handler):
@@ -279,11 +312,14 @@ class Move(Handler):
 
     @property
     def kind(self) -> ActionKind:
-        return ActionKind(self.spec.action)
+        """The plan's action, or the one the VNF manager chose instead."""
+        return _CHOSEN.get(self.ctx.data.get("vnfm_action") or "", ActionKind(self.spec.action))
 
     def arrived(self, server: ServerInfo) -> bool:
         if not settled(server) or server.status.upper() == "VERIFY_RESIZE":
             return False
+        if self.ctx.data.get("vnfm_action") == OWN_ACTION:
+            return server.host != self.spec.source or server.status.upper() == "SHUTOFF"
         if self.kind is ActionKind.STOP_START:
             return server.status.upper() == "SHUTOFF"
         return server.host != self.spec.source
@@ -295,6 +331,13 @@ class Move(Handler):
     def execute(self) -> None:
         data = self.ctx.data
         sid = self.ctx.server_id(self.spec.server)
+        if "vnfm_action" not in data:
+            self.ctx.recovery_wait()
+            data["vnfm_action"] = self.ctx.vnfm_action() or ""
+            self.ctx.save()
+        if data["vnfm_action"] == OWN_ACTION:
+            self._seen = own_action(self.ctx, sid, self.spec.server, self.spec.source)
+            return
         if self.kind is ActionKind.STOP_START:
             self._seen = None
             data.setdefault("was_active", self.server().status.upper() == "ACTIVE")
@@ -317,6 +360,31 @@ class Move(Handler):
                 self.observed["moved"] = bool(self.ctx.data.get("attempts"))
             return None
         return f"{self.spec.server} is {server.status} on {server.host}"
+
+
+# A VNF manager's choice -> what the Move step then does.
+_CHOSEN = {LIVE_MIGRATE: ActionKind.LIVE_MIGRATE, MIGRATE: ActionKind.COLD_MIGRATE}
+
+
+def own_action(ctx: StepContext, sid: str, name: str, host: str) -> ServerInfo:
+    """The VNF manager moves (or stops) its instance itself: wait, reading the cloud, until
+    it is settled off ``host`` or shut off, at most ``own_action_timeout_s``."""
+    policy = ctx.policy
+    ctx.log(f"{name}: the VNF manager takes it off {host} itself (OWN_ACTION); waiting "
+            f"up to {policy.own_action_timeout_s:g} s", server=name, own_action=True)
+    deadline = ctx.now() + policy.own_action_timeout_s
+    pauses = intervals(policy)
+    while True:
+        server = ctx.cloud.server(sid)
+        if settled(server) and (server.host != host or server.status.upper() == "SHUTOFF"):
+            ctx.log(f"{name}: the VNF manager's own action is done: {server.status} on "
+                    f"{server.host}", server=name, own_action=True, host_now=server.host)
+            return server
+        if ctx.now() >= deadline:
+            raise StepFailed(f"{name}: the VNF manager chose OWN_ACTION but the server is "
+                             f"still {server.status} on {host} after "
+                             f"{policy.own_action_timeout_s:g} s")
+        ctx.sleep(next(pauses))
 
 
 def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | None,
@@ -549,6 +617,9 @@ class Upgrade(Handler):
         busy = driver.in_progress(self.spec.host)
         # Ask again unless the driver says it is busy, or cannot tell and was asked.
         if not busy and not (busy is None and data.get("requested")):
+            if not data.get("told_in_maintenance"):
+                self.ctx.vnfm_host("IN_MAINTENANCE")
+                data["told_in_maintenance"] = True
             data["requested"] = True
             self.ctx.save()
             driver.start(self.spec.host)
@@ -618,6 +689,10 @@ class Enable(Handler):
     def postcondition(self) -> str | None:
         if self.cloud.compute_service(self.spec.host).status != "enabled":
             return f"nova-compute on {self.spec.host} is still disabled"
+        if not self.ctx.data.get("told_complete"):
+            self.ctx.vnfm_host("MAINTENANCE_COMPLETE")
+            self.ctx.data["told_complete"] = True
+            self.ctx.save()
         return None
 
 

@@ -159,7 +159,12 @@ def make_vnf_manager(config: Mapping[str, Any] | None) -> VnfManager:
         return NoVnfManager()
     if kind == "webhook":
         return WebhookVnfManager(config["url"], float(config.get("timeout_s", 10.0)))
-    raise ValueError(f"vnf_manager.kind: 'none' or 'webhook', not {kind!r}")
+    if kind == "fenix":
+        # The two-way exchange (executor/vnfm.py) replaces the one-way calls.
+        if not config.get("url") or not config.get("reply_base_url"):
+            raise ValueError("vnf_manager: a 'fenix' VNF manager needs url and reply_base_url")
+        return NoVnfManager()
+    raise ValueError(f"vnf_manager.kind: 'none', 'webhook' or 'fenix', not {kind!r}")
 
 
 def make_upgrade_driver(config: Mapping[str, Any] | None,

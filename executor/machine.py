@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from domain.choice import Choice
+from domain.plan import ActionKind
 from executor import destinations
 from executor.actions import Interrupted, Policy, StepFailed, handler_for, intervals
 from executor.holds import Holds
@@ -49,6 +50,7 @@ from executor.port import (
     WaitTimeout,
 )
 from executor.steps import StepKind, StepSpec, steps_by_host
+from executor.vnfm import Exchange, HoldForOperator, Instance, VnfRules, allowed_actions
 
 
 class StepState(Choice):
@@ -212,6 +214,17 @@ class _Context:
     def reserving(self, server: ServerInfo, dest: str):
         return self.machine.reserving(server, dest)
 
+    def vnfm_action(self) -> str | None:
+        """The action the VNF manager chose for this step's server (None: as planned)."""
+        return self.machine.vnfm_action(self.spec)
+
+    def vnfm_host(self, state: str) -> None:
+        if self.machine.vnfm is not None:
+            self.machine.vnfm.host_state(self.spec.host, state)
+
+    def recovery_wait(self) -> None:
+        self.machine.recovery_wait(self.spec)
+
 
 @dataclass
 class _HostResult:
@@ -236,6 +249,8 @@ class Machine:
                  holds: Holds | None = None,
                  soaks: Mapping[int, float] | None = None,
                  canary: bool = False,
+                 vnfm: Exchange | None = None,
+                 vnfs: Mapping[str, VnfRules] | None = None,
                  ) -> None:
         self.specs = specs
         self.cloud = cloud
@@ -276,6 +291,11 @@ class Machine:
         # Wave index -> the soak before it (s): after the canary, between waves.
         self.soaks = {w: s for w, s in (soaks or {}).items() if s > 0}
         self.canary = canary
+        # The VNF managers' exchange (executor/vnfm.py) and each VNF's constraints.
+        self.vnfm = vnfm
+        self.vnfs = dict(vnfs or {})
+        # Set when a step holds for the operator (a VNFM's refusal or silence).
+        self._hold_cause = ""
 
     # ------------------------------------------------------------ running
     def run(self) -> RunResult:
@@ -413,7 +433,8 @@ class Machine:
             if record.state is StepState.FAILED:
                 return _HostResult(host, "failed", record.error, spec.key,
                                    host_lost=bool(record.observed.get("host_lost")))
-            if self._watchdog_cause or self.store.wanted() is not Wanted.RUN:
+            if (self._watchdog_cause or self._hold_cause
+                    or self.store.wanted() is not Wanted.RUN):
                 return _HostResult(host, "stopped")
             if not self.store.begin(self._begin(record)):
                 return _HostResult(host, "lost")
@@ -463,7 +484,8 @@ class Machine:
         return sorted(problems)
 
     def _may_go_on(self) -> bool:
-        return not self._watchdog_cause and self.store.wanted() is Wanted.RUN
+        return (not self._watchdog_cause and not self._hold_cause
+                and self.store.wanted() is Wanted.RUN)
 
     def _begin(self, record: StepRecord) -> StepRecord:
         record.state = StepState.RUNNING
@@ -517,6 +539,8 @@ class Machine:
                 continue
             except Interrupted:
                 return self._interrupted(spec, record)
+            except HoldForOperator as exc:
+                return self._held(spec, record, exc.cause)
             except StepFailed as exc:
                 return self._fail(spec, record, exc.cause, host_lost=exc.host_lost)
             except CloudError as exc:
@@ -537,6 +561,16 @@ class Machine:
         self.store.finish(record)
         self.store.emit("step", f"{spec.label}: interrupted by the abort", step=spec.key,
                         host=spec.host, state=str(StepState.PENDING), interrupted=True)
+        return _HostResult(spec.host, "stopped")
+
+    def _held(self, spec: StepSpec, record: StepRecord, cause: str) -> _HostResult:
+        """The step waits for the operator: back to pending, the execution pauses."""
+        record.state = StepState.PENDING
+        record.error = ""
+        self.store.finish(record)
+        self.store.emit("step", f"{spec.label}: held: {cause}", step=spec.key,
+                        host=spec.host, state=str(StepState.PENDING), held=True)
+        self._hold_cause = self._hold_cause or cause
         return _HostResult(spec.host, "stopped")
 
     @contextlib.contextmanager
@@ -573,6 +607,8 @@ class Machine:
             return RunResult(Outcome.ABORTED, "aborted by the operator; " + "; ".join(said))
         if self._watchdog_cause:
             return RunResult(Outcome.PAUSED, f"paused by the watchdog: {self._watchdog_cause}")
+        if self._hold_cause:
+            return RunResult(Outcome.PAUSED, f"paused: {self._hold_cause}")
         return RunResult(Outcome.PAUSED, "paused by the operator")
 
     def _leave_hosts_clear(self) -> list[str]:
@@ -654,6 +690,53 @@ class Machine:
             with self._choosing:
                 self._reserved.pop(server.id, None)
 
+    # ------------------------------------------------------------ VNF managers
+    def vnfm_action(self, spec: StepSpec) -> str | None:
+        """The VNF manager's choice for ``spec``'s server; the first step of a host to ask
+        notifies every project with instances the plan moves off it (executor/vnfm.py)."""
+        if self.vnfm is None or not spec.server:
+            return None
+        chosen = self.vnfm.actions(spec.host, lambda: self._instances(spec.host), self.wait)
+        return chosen.get(self.server_id(spec.server))
+
+    def _instances(self, host: str) -> dict[str, list[Instance]]:
+        """Project -> the instances of ``host`` the plan moves or switches over, still there."""
+        out: dict[str, list[Instance]] = {}
+        for spec in self.specs:
+            if spec.host != host or spec.kind not in (StepKind.SWITCHOVER, StepKind.MOVE):
+                continue
+            server = self.cloud.server(self.server_id(spec.server))
+            if server.host != host:
+                continue
+            rules = self.vnfs.get(spec.vnf, VnfRules())
+            out.setdefault(server.project_id, []).append(Instance(
+                server.id, spec.server, spec.vnf, spec.action,
+                allowed_actions(spec.action, spec.vnf, rules.migration_type)))
+        return out
+
+    def recovery_wait(self, spec: StepSpec) -> None:
+        """A VNF's member does not go before ``recovery_time_s`` after another came back
+        (its move done, or its restore on its upgraded host); the wait ends on abort."""
+        rules = self.vnfs.get(spec.vnf)
+        if rules is None or rules.recovery_time_s <= 0:
+            return
+        back = [(self.records[s.key].finished or 0.0, s.server) for s in self.specs
+                if s.vnf == spec.vnf and s.server != spec.server and _brings_back(s)
+                and self.records[s.key].state is StepState.DONE]
+        if not back:
+            return
+        since, member = max(back)
+        until = since + rules.recovery_time_s
+        if until <= self.now():
+            return
+        self.store.emit("recovery", f"recovery_time: {spec.server} waits "
+                        f"{until - self.now():.1f} s: {member} of {spec.vnf} came back "
+                        f"{self.now() - since:.1f} s ago (recovery_time "
+                        f"{rules.recovery_time_s:g} s)", step=spec.key, host=spec.host,
+                        vnf=spec.vnf, member=member, back_at=since, until=until)
+        while (left := until - self.now()) > 0:
+            self.wait(min(left, 1.0))
+
     # ------------------------------------------------------------ helpers
     def server_id(self, name: str) -> str:
         """Nova's id of the server the plan names (names are unique in the inventory)."""
@@ -668,6 +751,12 @@ class Machine:
                     raise StepFailed(f"server {name!r}: " + (
                         "not found in the cloud" if not count else f"{count} servers bear it"))
             return self._ids[name]
+
+
+def _brings_back(spec: StepSpec) -> bool:
+    """The step after which its server serves again: its restore, or its migration."""
+    return spec.kind is StepKind.RESTORE or (
+        spec.kind is StepKind.MOVE and spec.action != ActionKind.STOP_START)
 
 
 def _hosts(specs: list[StepSpec]) -> dict[str, list[StepSpec]]:

@@ -136,3 +136,52 @@ class ExecutionEvent(models.Model):
         return {"seq": self.seq, "at": self.at.isoformat(), "kind": self.kind,
                 "message": self.message, "step": self.step, "host": self.host,
                 "data": self.data, "actor": self.actor.username if self.actor_id else ""}
+
+
+class VnfmSession(models.Model):
+    """One maintenance notification to a VNF manager and its reply (docs/vnfm.md).
+
+    Per execution, host and project (tenant); ``round`` counts the times it
+    was asked (again after the execution paused over it). Only a hash of the
+    reply token is kept: the token itself travels in the notification.
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for the reply"
+        REPLIED = "replied", "Replied"
+        REFUSED = "refused", "Refused (NACK)"
+        EXPIRED = "expired", "No reply by the deadline"
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE,
+                                  related_name="vnfm_sessions")
+    host = models.CharField(max_length=255)
+    project_id = models.CharField(max_length=255, blank=True)
+    round = models.PositiveIntegerField(default=1)
+    token_hash = models.CharField(max_length=64, help_text="SHA-256 of the reply token.")
+    instances = models.JSONField(
+        default=dict, help_text="Instance id -> name, vnf, planned action, allowed actions.")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.WAITING)
+    deadline = models.DateTimeField(help_text="actions_at: the reply is due by then.")
+    created = models.DateTimeField(auto_now_add=True)
+    sent = models.DateTimeField(null=True, blank=True, help_text="When the VNFM took it.")
+    delivery_error = models.TextField(blank=True)
+    reply = models.JSONField(default=dict, blank=True)
+    replied = models.DateTimeField(null=True, blank=True)
+    told = models.JSONField(default=list, blank=True,
+                            help_text="Host states told since: IN_MAINTENANCE, ...")
+
+    class Meta:
+        ordering = ["execution", "host", "project_id", "round"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["execution", "host", "project_id", "round"], name="unique_vnfm_round",
+                violation_error_message="One session per execution, host, project and round."),
+        ]
+
+    def __str__(self) -> str:
+        return f"vnfm session {self.pk}: {self.host} / {self.project_id} ({self.state})"
+
+    @property
+    def session_id(self) -> str:
+        """Fenix's maintenance session: the execution."""
+        return f"exec-{self.execution_id}"

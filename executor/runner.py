@@ -36,6 +36,8 @@ from executor.machine import Machine, Outcome, RunResult
 from executor.models import Execution
 from executor.steps import StepKind, StepSpec
 from executor.store import DjangoStore, record_event
+from executor.vnfm import VnfRules
+from executor.vnfm_channel import exchange as vnfm_exchange
 from executor.windows import WindowHold
 from planner.options import PlanOptions
 
@@ -130,10 +132,12 @@ def build_machine(execution: Execution, token: str, cloud: Any = None,
     store = DjangoStore(execution.pk, token)
     # The approved plan's policy: windows, canary and soak (the approval covers them).
     options = PlanOptions.from_dict(execution.plan.options)
+    vnf_manager = resolve("vnf_manager", config.get("vnf_manager"))
+    vnfs = vnf_rules(execution)
     return Machine(
         specs, cloud or connect(execution.cloud_name),
         store,
-        vnf_manager=make_vnf_manager(resolve("vnf_manager", config.get("vnf_manager"))),
+        vnf_manager=make_vnf_manager(vnf_manager),
         upgrade_driver=upgrade_driver or make_upgrade_driver(
             resolve("upgrade_driver", config.get("upgrade_driver")),
             sandbox_control_url(execution.cloud_name)),
@@ -145,7 +149,19 @@ def build_machine(execution: Execution, token: str, cloud: Any = None,
         holds=holds_of(policy, options, store),
         soaks=soaks_of(options, 1 + max((s.wave for s in specs), default=0)),
         canary=options.canary,
+        vnfm=(vnfm_exchange(execution, vnf_manager, options, store.emit, vnfs,
+                            plan_label(execution))
+              if (vnf_manager or {}).get("kind") == "fenix" else None),
+        vnfs=vnfs,
     )
+
+
+def vnf_rules(execution: Execution) -> dict[str, VnfRules]:
+    """Each VNF's maintenance constraints, from the inventory the plan was made from."""
+    from planner.services import plan_snapshot
+
+    return {v.name: VnfRules(v.recovery_time_s, v.lead_time_s, str(v.migration_type))
+            for v in plan_snapshot(execution.plan).vnfs}
 
 
 def holds_of(policy: Policy, options: PlanOptions, store: DjangoStore) -> Holds | None:

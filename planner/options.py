@@ -26,6 +26,9 @@ DEFAULT_ALLOWED_ACTIONS = frozenset(
 # What active alerts hold the next host (executor/alarms.py keeps the same three).
 ALARM_MODES = ("strict", "relaxed", "off")
 
+# No reply from a VNF manager by the deadline: go on as planned, or pause.
+VNFM_TIMEOUTS = ("proceed", "pause")
+
 # The longest soak a plan may ask for between waves.
 MAX_SOAK_S = 24 * 3600.0
 
@@ -65,6 +68,10 @@ class PlanOptions:
       ``canary_soak_s`` and checks the cloud's health before any other wave.
     - ``soak_s``: the wait (with the alarm gate and a health check) between
       the later waves.
+    - ``vnfm_reply_s``: how long a VNF manager has to answer a maintenance
+      notification (a VNF's ``lead_time_s`` may ask for more; docs/vnfm.md).
+    - ``vnfm_timeout``: no reply by then: ``proceed`` with the plan's own
+      actions, or ``pause`` the execution with the cause.
     """
 
     hosts_per_wave: int = 10
@@ -84,6 +91,8 @@ class PlanOptions:
     canary: bool = False
     canary_soak_s: float = 0.0
     soak_s: float = 0.0
+    vnfm_reply_s: float = 300.0
+    vnfm_timeout: str = "proceed"
 
     def __post_init__(self) -> None:
         problems = []
@@ -113,6 +122,12 @@ class PlanOptions:
         for name in ("canary_soak_s", "soak_s"):
             if not 0 <= getattr(self, name) <= MAX_SOAK_S:
                 problems.append(f"{name} must be 0 to {MAX_SOAK_S:g} s, got {getattr(self, name)}")
+        if not 0 < self.vnfm_reply_s <= MAX_SOAK_S:
+            problems.append(f"vnfm_reply_s must be more than 0 and at most {MAX_SOAK_S:g} s, "
+                            f"got {self.vnfm_reply_s}")
+        if self.vnfm_timeout not in VNFM_TIMEOUTS:
+            problems.append(f"vnfm_timeout must be one of {', '.join(VNFM_TIMEOUTS)}, "
+                            f"got {self.vnfm_timeout!r}")
         try:
             parse_schedule(self.maintenance_windows, self.window_exclusions, self.window_timezone)
         except (ValueError, TypeError) as exc:
