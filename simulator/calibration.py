@@ -34,7 +34,7 @@ from typing import Any
 from simulator.calibration_file import FORMAT_VERSION, Calibration, load, save
 
 __all__ = ["FORMAT_VERSION", "Calibration", "apply", "fit", "load", "main", "overrides", "save"]
-from simulator.distributions import Fixed
+from simulator.distributions import Fixed, dist_from_dict
 from simulator.params import SimParams
 
 # A point counts for the fixed part when the data left at the pause would take
@@ -78,13 +78,19 @@ def fit(points: Iterable[Mapping[str, Any]], source: str = "bench/fidelity.py") 
     )
 
 
+def _measured_downtime(calibration: Calibration) -> bool:
+    # A fit from executions alone measures no downtime (the API cannot see a
+    # pause of milliseconds): it leaves the simulation's resume time alone.
+    return calibration.downtime_fixed_s > 0 or calibration.switchover_mibps > 0
+
+
 def apply(params: SimParams, calibration: Calibration) -> SimParams:
     """The parameters with the fitted figures in place of the defaults."""
-    return dataclasses.replace(
-        params,
-        bandwidth_factor=params.bandwidth_factor * calibration.bandwidth_factor,
-        resume_s=Fixed(calibration.downtime_fixed_s),
-    )
+    changes: dict[str, Any] = {"bandwidth_factor": params.bandwidth_factor * calibration.bandwidth_factor}
+    if _measured_downtime(calibration):
+        changes["resume_s"] = Fixed(calibration.downtime_fixed_s)
+    changes.update({name: dist_from_dict(value) for name, value in calibration.durations.items()})
+    return dataclasses.replace(params, **changes)
 
 
 def overrides(calibration: Calibration, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,7 +100,9 @@ def overrides(calibration: Calibration, params: Mapping[str, Any]) -> dict[str, 
     """
     out = dict(params)
     out["bandwidth_factor"] = float(params.get("bandwidth_factor", 1.0)) * calibration.bandwidth_factor
-    out["resume_s"] = Fixed(calibration.downtime_fixed_s).to_dict()
+    if _measured_downtime(calibration):
+        out["resume_s"] = Fixed(calibration.downtime_fixed_s).to_dict()
+    out.update(calibration.durations)
     return out
 
 

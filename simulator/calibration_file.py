@@ -3,6 +3,10 @@
 Apart from the fit so that ``python -m simulator.migration --calibration`` can
 read a file without importing the simulation's parameters (which import the
 migration model: no cycle).
+
+Format 2 adds ``durations``: step durations fitted from executions (the
+names and ``{"kind": ...}`` mappings of ``SimParams``), empty for a bench's
+fit. Format 1 files (no ``durations``) are still read.
 """
 
 from __future__ import annotations
@@ -13,7 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-FORMAT_VERSION = 1
+from simulator.distributions import dist_from_dict
+
+FORMAT_VERSION = 2
+READS = (1, 2)
+# The distributions of SimParams (not imported: the parameters import the
+# migration model, whose command line reads this file; a test keeps them equal).
+DURATIONS = frozenset({
+    "cold_migration_overhead_s", "disable_s", "enable_s", "migration_overhead_s", "reboot_s",
+    "resume_s", "rollback_s", "start_s", "stop_s", "switchover_s", "switchover_scale", "upgrade_s",
+    "verify_s", "vnfm_reply_s",
+})
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,8 @@ class Calibration:
     downtime_fixed_s: float
     points: int  # migrations the fit used
     source: str  # what produced the records (a bench, an execution)
+    # SimParams duration name -> distribution mapping, fitted from executions.
+    durations: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, **dataclasses.asdict(self)}
@@ -35,10 +51,13 @@ class Calibration:
         if not isinstance(data, Mapping):
             raise ValueError("a calibration is a JSON object")
         version = data.get("format_version")
-        if version != FORMAT_VERSION:
-            raise ValueError(f"format_version: {version!r}, this version reads {FORMAT_VERSION}")
+        if version not in READS or isinstance(version, bool):
+            raise ValueError(f"format_version: {version!r}, this version reads {', '.join(map(str, READS))}")
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
+            if f.name == "durations":
+                values[f.name] = _durations(data.get("durations", {}) if version >= 2 else {})
+                continue
             if f.name not in data:
                 raise ValueError(f"{f.name}: missing")
             value = data[f.name]
@@ -56,6 +75,21 @@ class Calibration:
         if values["bandwidth_factor"] <= 0:
             raise ValueError("bandwidth_factor: must be positive")
         return cls(**values)
+
+
+def _durations(data: Any) -> dict[str, dict[str, Any]]:
+    """Each entry checked as ``SimParams`` would take it; ValueError naming the entry."""
+    if not isinstance(data, Mapping):
+        raise ValueError("durations: a mapping of duration names to distributions")
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in data.items():
+        if name not in DURATIONS:
+            raise ValueError(f"durations.{name}: not a duration of the simulation")
+        try:
+            out[name] = dist_from_dict(value).to_dict()
+        except ValueError as exc:
+            raise ValueError(f"durations.{name}: {exc}") from exc
+    return out
 
 
 def load(path: str) -> Calibration:

@@ -46,7 +46,7 @@ def test_a_calibration_file_round_trips_and_names_what_is_wrong(tmp_path: Path) 
     assert load(str(path)) == fit(records())
     data = json.loads(path.read_text())
     for change, message in [
-        ({"format_version": 2}, "format_version: 2, this version reads 1"),
+        ({"format_version": 9}, "format_version: 9, this version reads 1, 2"),
         ({"bandwidth_factor": 0}, "bandwidth_factor: must be positive"),
         ({"downtime_fixed_s": "soon"}, "downtime_fixed_s: a non-negative number"),
         ({"points": -1}, "points: a count"),
