@@ -378,9 +378,22 @@ def with_links(records: list[dict], link: float | None = None) -> list[dict]:
     return out
 
 
+def precopy_mibps(record: dict) -> float:
+    """The pre-copy bandwidth to give the model: QEMU's own per-window measure (median).
+
+    Not ``achieved_mibps`` (sent / time at the last "active" sample): QEMU
+    still reports "active" for a moment after the stop-and-copy has run, so
+    in a short migration that sample holds the uncapped stop-and-copy (seen:
+    504 MiB/s "achieved" under a 200 MiB/s cap; the least-squares slope
+    holds it too). Where QEMU reported no window (it paused at its first
+    look), the cap: what its rate limit lets a window send.
+    """
+    return record.get("qemu_mibps") or record["cap_mibps"]
+
+
 def compare(record: dict, fixed_s: float = DOWNTIME_FIXED_S) -> dict:
     """The record with the models' figures for its inputs."""
-    bandwidth = record["achieved_mibps"] or record["cap_mibps"]
+    bandwidth = precopy_mibps(record)
     link = record["switchover_mibps"]
     memory, dirty, ws, limit = record["resident_mib"], record["dirty_mibps"], record["ws_mib"], record["limit_ms"]
     return {
