@@ -101,6 +101,10 @@ class WaveBuilder:
         self._strict = False
         # Per wave: the first source host sending to each target.
         self._incoming: dict[str, str] = {}
+        # Per wave: targets of a cold migration that is an outage (a server
+        # without HA): other hosts' flows keep off their NIC while one is found.
+        self._quiet: dict[str, str] = {}
+        self._pool_sets: dict[str, tuple[list[str], set[str]]] = {}
         self._later_cache: dict[str, list[str]] = {}
         # Per build: what the approver must know, and per wave why the
         # hosts left out of it were left out.
@@ -233,6 +237,7 @@ class WaveBuilder:
         drained, why (then nothing of the wave is kept).
         """
         self._incoming = {}
+        self._quiet = {}
         self._later_cache = {}
         self._strict = False
         in_wave = set(hosts)
@@ -281,6 +286,7 @@ class WaveBuilder:
         # then the hosts upgraded last.
         later = remaining[::-1]
         self._incoming = {}
+        self._quiet = {}
         self._later_cache = {}
         kept_out: dict[str, str] = {}
         self._kept_out = kept_out
@@ -558,30 +564,63 @@ class WaveBuilder:
                 return None
             return best
         # Upgraded hosts first (nothing moves twice), then the hosts upgraded
-        # last. Round robin, and first a target that no other host of the
-        # wave sends to: concurrent flows into one NIC share it, and a dirty
-        # guest may then never converge.
+        # last. In each, first a target this host already sends to (its
+        # migrations go one at a time: they never share that NIC), then one
+        # no other host of the wave sends to (round robin), then any:
+        # concurrent flows into one NIC share it, and a dirty guest may then
+        # never converge.
         zone = az if keep_az else ""
         pools = [("up:" + zone, self._upgraded_pool(state, az))]
         if not (self._strict and kind == ActionKind.COLD_MIGRATE):
             pools.append(("later:" + zone, self._later_pool(state, zone, later)))
-        for exclusive in (True, False):
-            for pool_key, pool in pools:
-                size = len(pool)
-                start = self._next.get(pool_key, 0) % size if size else 0
-                for i in range(size):
-                    cand = pool[(start + i) % size]
-                    if exclusive and self._incoming.get(cand, source) != source:
-                        continue
-                    if (
-                        cand not in in_wave
-                        and state.can_host(server, source, cand, live)
-                        and not state.joins_own_vnf(server, cand)
-                        and (not live or not converge or self._converges(server, source, cand))
-                    ):
-                        self._next[pool_key] = start + i + 1
-                        self._incoming.setdefault(cand, source)
-                        return cand
+        # A cold migration of a server without HA is an outage as long as its
+        # copy: it takes a NIC nobody else sends to, and keeps it quiet.
+        outage = kind == ActionKind.COLD_MIGRATE and self.expected_outage(server, kind) > 0
+        incoming, quiet_of = self._incoming, self._quiet
+
+        def fits(cand: str) -> bool:
+            return (
+                cand not in in_wave
+                and state.can_host(server, source, cand, live)
+                and not state.joins_own_vnf(server, cand)
+                and (not live or not converge or self._converges(server, source, cand))
+            )
+
+        def take(cand: str) -> str:
+            incoming.setdefault(cand, source)
+            if outage:
+                quiet_of.setdefault(cand, source)
+            return cand
+
+        own = [h for h, src in incoming.items() if src == source]
+        tiers = [(pool_key, pool, tier) for pool_key, pool in pools for tier in ("own", "free", "shared")]
+        tiers += [(pool_key, pool, "any") for pool_key, pool in pools]
+        for pool_key, pool, tier in tiers:
+            if tier == "own":
+                members = self._pool_sets.get(pool_key)
+                if members is None or members[0] is not pool:
+                    members = (pool, set(pool))
+                    self._pool_sets[pool_key] = members
+                for cand in own:
+                    if cand in members[1] and fits(cand):
+                        return take(cand)
+                continue
+            size = len(pool)
+            start = self._next.get(pool_key, 0) % size if size else 0
+            for i in range(size):
+                cand = pool[(start + i) % size]
+                claimed = incoming.get(cand, source)
+                if tier == "free" and claimed != source:
+                    continue
+                if tier == "shared" and (quiet_of.get(cand, source) != source or (
+                        live and converge and claimed != source
+                        and not self._converges(server, source, cand, flows=2))):
+                    # A dirty guest that would not converge over half a NIC
+                    # waits for a target of its own (or the last resort).
+                    continue
+                if fits(cand):
+                    self._next[pool_key] = start + i + 1
+                    return take(cand)
         return None
 
     def _later_pool(self, state: CloudState, zone: str, later: list[str]) -> list[str]:
@@ -592,10 +631,10 @@ class WaveBuilder:
             self._later_cache[zone] = pool
         return pool
 
-    def _converges(self, server: Server, source: str, target: str) -> bool:
-        """A live migration to ``target`` converges over the slower of the two NICs."""
+    def _converges(self, server: Server, source: str, target: str, flows: int = 1) -> bool:
+        """A live migration to ``target`` converges over the slower of the two NICs (shared by ``flows``)."""
         hosts = self.snapshot.host_by_name
-        bandwidth = min(hosts[source].nic_bandwidth_mibps, hosts[target].nic_bandwidth_mibps)
+        bandwidth = min(hosts[source].nic_bandwidth_mibps, hosts[target].nic_bandwidth_mibps) / flows
         return estimate_live_migration(server, bandwidth, self.timings).converges
 
     def _upgraded_pool(self, state: CloudState, az: str) -> list[str]:

@@ -19,6 +19,7 @@ runs).
 from __future__ import annotations
 
 import heapq
+import math
 import random
 import time
 from collections.abc import Callable
@@ -45,6 +46,8 @@ SEED_ORDERS = 6
 # between 2 and AUTO_MAX_EVALUATIONS candidates.
 AUTO_WORK = 40_000
 AUTO_MAX_EVALUATIONS = 150
+# Seconds of upgrade one second of expected VNF outage is worth in the ranking.
+OUTAGE_WEIGHT = 10.0
 # One simulated run of a finalist costs about this many evaluations.
 SIMULATION_COST = 5
 
@@ -251,9 +254,14 @@ def optimized(
             return estimate_duration(snapshot, plan, timings, options.concurrent_migrations, clock)
 
     def rank(plan: Plan) -> tuple[float, int, float]:
-        # Durations within half a minute are a tie (well inside the simulated
-        # spread): then fewer servers moved twice, then less outage, win.
-        return (round(scorer(plan) / 30.0), moved_twice(plan), expected_outage_s(builder, plan))
+        # A second of VNF outage weighs OUTAGE_WEIGHT seconds of upgrade (a
+        # server without HA cold-migrated twice is two outages); durations
+        # within half a minute are a tie (well inside the simulated spread):
+        # then fewer servers moved twice, then less outage, win.
+        outage = expected_outage_s(builder, plan)
+        weighted = (scorer(plan) + OUTAGE_WEIGHT * outage) / 30.0
+        # A stop-start of a server without HA has no bounded outage: ranked last.
+        return (round(weighted) if math.isfinite(weighted) else math.inf, moved_twice(plan), outage)
 
     best: tuple[tuple[float, int, float], list[str], Plan] | None = None
     failure: NoPlanError | None = None
