@@ -12,7 +12,9 @@ Receivers are configured on the server, never by a web user
         events: [execution.blocked, execution.finished]   # default: every event
 
 Events: ``plan.submitted``, ``plan.approved``, ``execution.started``,
-``execution.paused``, ``execution.blocked``, ``execution.finished``.
+``execution.paused`` (by the operator, the watchdog, an alarm or a window's
+end, with the cause), ``execution.resumed``, ``execution.blocked``,
+``execution.finished``.
 
 Each delivery is one JSON POST with the headers ``X-Escalator-Event``,
 ``X-Escalator-Delivery`` (the same id on every retry: receivers drop

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 EVENTS = ("plan.submitted", "plan.approved", "execution.started", "execution.paused",
-          "execution.blocked", "execution.finished")
+          "execution.resumed", "execution.blocked", "execution.finished")
 
 
 @dataclass(frozen=True)

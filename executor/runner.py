@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from executor import alarms
 from executor.actions import Policy
-from executor.choices import ACTIVE_STATES, ExecutionState
+from executor.choices import ACTIVE_STATES, ExecutionState, Wanted
 from executor.clouds import clouds_yaml
 from executor.expected import expectations
 from executor.holds import Holds
@@ -174,7 +174,8 @@ def holds_of(policy: Policy, options: PlanOptions, store: DjangoStore) -> Holds 
     schedule = options.schedule()
     if not schedule.always:
         holds.append(WindowHold(schedule))
-    return Holds(holds, say=store.emit, poll_s=policy.hold_poll_s) if holds else None
+    return (Holds(holds, say=store.emit, poll_s=policy.hold_poll_s, pause=store.pause_held,
+                  resume=store.resume_held) if holds else None)
 
 
 def soaks_of(options: PlanOptions, waves: int) -> dict[int, float]:
@@ -197,12 +198,16 @@ def run_execution(execution_id: int, cloud: Any = None, upgrade_driver: Any = No
     heartbeat = _Heartbeat(execution_id, token)
     heartbeat.start()
     try:
+        # Started before: this run resumes it (the on-call team hears "resumed").
+        resumed = Execution.objects.filter(pk=execution_id, started__isnull=False,
+                                           wanted=Wanted.RUN).exists()
         Execution.objects.filter(pk=execution_id, runner=token, started__isnull=True).update(
             started=timezone.now())
         if Execution.objects.filter(pk=execution_id, runner=token,
                                     state=ExecutionState.QUEUED).update(
                 state=ExecutionState.RUNNING) == 1:
-            record_event(execution_id, "execution", "running", state=ExecutionState.RUNNING)
+            record_event(execution_id, "execution", "running", state=ExecutionState.RUNNING,
+                         **({"resumed": True} if resumed else {}))
         execution = Execution.objects.select_related("plan").get(pk=execution_id)
         try:
             result = build_machine(execution, token, cloud, upgrade_driver).run()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from escalator_site import roles
 from escalator_site.jobs import submit
@@ -26,7 +27,8 @@ from planner.models import Plan
 from planner.services import WorkflowError
 
 # Notes of a step that belong to one attempt: a retry starts them afresh.
-ATTEMPT_NOTES = ("attempts", "last_error", "baseline", "requested", "refused")
+ATTEMPT_NOTES = ("attempts", "last_error", "baseline", "requested", "refused", "no_host",
+                 "no_host_since")
 
 
 # The task that runs an execution, by its registered name (executor.tasks).
@@ -172,21 +174,38 @@ def _steer(execution: Execution, user, action: str, allowed: tuple[str, ...], ne
     return execution
 
 
+def held(execution: Execution) -> bool:
+    """Paused by an alarm or a window while its worker keeps it and watches (it runs
+    again by itself when the hold clears): a live lease on a paused execution."""
+    return Execution.objects.filter(pk=execution.pk, state=ExecutionState.PAUSED,
+                                    lease_until__gt=timezone.now()).exclude(runner="").exists()
+
+
 def pause(execution: Execution, user) -> Execution:
-    """Pause after the steps in flight."""
-    return _steer(execution, user, "pause", (ExecutionState.QUEUED, ExecutionState.RUNNING),
-                  ExecutionState.PAUSING, Wanted.PAUSE)
+    """Pause after the steps in flight; paused by a hold, stay paused once it clears."""
+    allowed: tuple[str, ...] = (ExecutionState.QUEUED, ExecutionState.RUNNING)
+    if held(execution):
+        allowed += (ExecutionState.PAUSED,)
+    return _steer(execution, user, "pause", allowed, ExecutionState.PAUSING, Wanted.PAUSE)
 
 
 def resume(execution: Execution, user) -> Execution:
     # Not while pausing: the worker still holds it; resume once it is paused.
+    if held(execution):
+        execution.refresh_from_db(fields=["cause"])
+        raise Busy(f"The execution is paused by a hold ({execution.cause}); it runs again by "
+                   "itself when the hold clears (an alert resolved or silenced in "
+                   "Alertmanager, the next maintenance window). Pause keeps it paused after "
+                   "the hold; Abort ends it.")
     return _steer(execution, user, "resume", (ExecutionState.PAUSED, ExecutionState.BLOCKED),
                   ExecutionState.QUEUED, Wanted.RUN, dispatch=True)
 
 
 def abort(execution: Execution, user, reason: str = "") -> Execution:
     """Start nothing new; hosts not yet upgraded go back in service, others are marked."""
-    idle = execution.state in (ExecutionState.PAUSED, ExecutionState.BLOCKED)
+    # A held execution's worker is alive: it does the abort's clean-up itself.
+    idle = execution.state in (ExecutionState.PAUSED, ExecutionState.BLOCKED) and not held(
+        execution)
     return _steer(execution, user, "abort",
                   (ExecutionState.QUEUED, ExecutionState.RUNNING, ExecutionState.PAUSING,
                    ExecutionState.PAUSED, ExecutionState.BLOCKED),

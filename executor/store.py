@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 
 from escalator_site.notifications import notify, receivers
-from executor.choices import StepState
+from executor.choices import ExecutionState, StepState
 from executor.live import publish
 from executor.machine import StepRecord, Wanted
 from executor.models import Execution, ExecutionEvent
@@ -47,12 +47,15 @@ def _record_and_publish(execution_id: int, kind: str, message: str, step: str, h
     # Published after the commit: a client that reconnects then replays from
     # the database and must find every event it was sent.
     publish(f"execution-{execution_id}", {"type": EVENT_TYPE, "event": event.as_message()})
-    if kind == "execution" and data.get("state") in NOTIFIED:
+    if kind == "execution" and data.get("resumed"):
+        _notify(event, "execution.resumed")
+    elif kind == "execution" and data.get("state") in NOTIFIED:
         _notify(event, NOTIFIED[str(data["state"])])
     return event
 
 
-# An execution's state events that the on-call team hears of (escalator_site.notifications).
+# An execution's state events that the on-call team hears of (escalator_site.notifications);
+# a ``running`` event marked ``resumed`` (after a pause or a hold) is ``execution.resumed``.
 NOTIFIED = {"queued": "execution.started", "paused": "execution.paused",
             "blocked": "execution.blocked", "done": "execution.finished",
             "aborted": "execution.finished"}
@@ -111,6 +114,23 @@ class DjangoStore:
     def wanted(self) -> Wanted:
         value = Execution.objects.values_list("wanted", flat=True).get(pk=self.execution_id)
         return Wanted(value)
+
+    def pause_held(self, cause: str) -> None:
+        """An alarm or a window holds the next host: the execution is paused with the
+        cause while this worker keeps it and watches (a new cause is a new event)."""
+        mine = Execution.objects.filter(pk=self.execution_id, runner=self.runner)
+        if mine.filter(state__in=[ExecutionState.RUNNING, ExecutionState.PAUSED]).update(
+                state=ExecutionState.PAUSED, cause=cause) == 1:
+            record_event(self.execution_id, "execution", f"paused: {cause}",
+                         state=ExecutionState.PAUSED, cause=cause, held=True)
+
+    def resume_held(self, message: str) -> None:
+        """Nothing holds any more: running again (unless the operator paused or aborted)."""
+        if Execution.objects.filter(pk=self.execution_id, runner=self.runner,
+                                    state=ExecutionState.PAUSED).update(
+                state=ExecutionState.RUNNING, cause="") == 1:
+            record_event(self.execution_id, "execution", f"running: {message}",
+                         state=ExecutionState.RUNNING, cause="", held=False, resumed=True)
 
     def emit(self, kind: str, message: str, step: str = "", **data: Any) -> None:
         host = str(data.pop("host", ""))

@@ -1,9 +1,11 @@
-"""An alert fired in a real Alertmanager holds the next host of a real-Nova execution.
+"""An alert fired in a real Alertmanager pauses a real-Nova execution between hosts.
 
 cmp1 goes first; while it upgrades, a critical alert fires in Alertmanager:
 cmp3 does not start (its nova-compute stays enabled, its steps pending), the
-log and the execution's cause name the alert; once it is resolved the
-execution goes on by itself and ends done. An ignored alert never holds.
+execution is paused with the alert named as its cause, and the on-call
+receiver hears "execution.paused"; once the alert is resolved the execution
+runs again by itself ("execution.resumed") and ends done. An ignored alert
+never holds.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from executor import services
 from executor.runner import run_execution
 from planner.services import approval_hash
 from tests.executor.helpers import PATIENT, sandbox_config, two_wave_plan
+from tests.executor.test_notifications import inbox  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.sandbox]
 
@@ -31,8 +34,8 @@ def wait_until(condition, timeout: float = 90.0, what: str = ""):
     pytest.fail(f"timed out waiting for {what}")
 
 
-def test_an_alert_holds_the_next_host_and_resolving_it_lets_the_execution_go_on(
-        sandbox, kit, alertmanager, settings):
+def test_an_alert_pauses_before_the_next_host_and_resolving_it_resumes_the_execution(
+        sandbox, kit, alertmanager, settings, inbox):  # noqa: F811
     settings.ESCALATOR_ALERTMANAGER_URL = alertmanager.url
     cloud = sandbox.cloud()
     plan = kit.approved(two_wave_plan())
@@ -62,7 +65,7 @@ def test_an_alert_holds_the_next_host_and_resolving_it_lets_the_execution_go_on(
                                         "cmp4 is down)"]
         time.sleep(2)  # held, not just late: nothing of cmp3 starts meanwhile
         execution.refresh_from_db()
-        assert (execution.state, execution.cause) == ("running", held.message)
+        assert (execution.state, execution.cause) == ("paused", held.message)
         assert set(execution.steps.filter(host="cmp3").values_list("state", flat=True)) == {
             "pending"}
         assert set(execution.steps.filter(host="cmp1").values_list("state", flat=True)) == {
@@ -83,3 +86,13 @@ def test_an_alert_holds_the_next_host_and_resolving_it_lets_the_execution_go_on(
     first_cmp3 = execution.events.filter(host="cmp3", kind="step").order_by("seq").first()
     assert first_cmp3.seq > alarm_events[-1][0]
     assert cloud.compute_service("cmp3").status == "enabled"
+    states = [(m, d.get("state")) for m, d in execution.events.filter(kind="execution")
+              .order_by("seq").values_list("message", "data")]
+    assert states[1:5] == [("running", "running"), (f"paused: {held.message}", "paused"),
+                           ("running: before cmp3: alarm clear, going on", "running"),
+                           ("done", "done")]
+    got = inbox.wait_for(4)
+    assert [(b["event"], b["execution"]["state"]) for b in got] == [
+        ("execution.started", "queued"), ("execution.paused", "paused"),
+        ("execution.resumed", "running"), ("execution.finished", "done")]
+    assert got[1]["execution"]["cause"] == held.message

@@ -1,7 +1,8 @@
 """Maintenance windows, canary and soak on the real Nova sandbox.
 
 - a window that ends while cmp1 is upgraded: cmp1 is finished (a host in
-  progress is not cut), cmp3 waits between hosts and starts by itself when
+  progress is not cut), the execution is paused before cmp3 with the window
+  as its cause (the on-call receiver hears it) and runs again by itself when
   the next window opens;
 - a canary whose host breaks during its soak: the health check at the soak's
   end blocks the execution before wave 2 starts.
@@ -20,6 +21,7 @@ from executor.runner import run_execution
 from planner.options import PlanOptions
 from planner.services import approval_hash
 from tests.executor.helpers import PATIENT, sandbox_config, two_wave_plan
+from tests.executor.test_notifications import inbox  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.sandbox]
 
@@ -40,7 +42,7 @@ def with_policy(kit, **options):
 
 
 def test_a_window_that_ends_mid_host_pauses_between_hosts_and_the_next_window_resumes(
-        sandbox, kit):
+        sandbox, kit, inbox):  # noqa: F811
     now = datetime.now(UTC).replace(microsecond=0)
     first_end = now + timedelta(seconds=6)
     second = (now + timedelta(seconds=45), now + timedelta(seconds=600))
@@ -51,9 +53,22 @@ def test_a_window_that_ends_mid_host_pauses_between_hosts_and_the_next_window_re
     outcome: list[str] = []
     worker = threading.Thread(target=lambda: outcome.append(run_execution(execution.pk)))
     worker.start()
+    deadline = time.monotonic() + 120
+    while not execution.events.filter(kind="window", data__holding=True).exists():
+        assert time.monotonic() < deadline and worker.is_alive(), "never held by the window"
+        time.sleep(0.2)
+    execution.refresh_from_db()
+    paused = (execution.state, execution.cause)
     worker.join(300)
 
     assert outcome == ["done"]
+    assert paused[0] == "paused"
+    assert paused[1].startswith("before cmp3: held by window: outside the maintenance windows")
+    got = inbox.wait_for(4)
+    assert [b["event"] for b in got] == ["execution.started", "execution.paused",
+                                         "execution.resumed", "execution.finished"]
+    assert got[1]["execution"]["cause"] == paused[1]
+    assert got[2]["message"] == "running: before cmp3: window clear, going on"
     execution.refresh_from_db()
     cmp1 = list(execution.steps.filter(host="cmp1").order_by("index"))
     cmp3 = list(execution.steps.filter(host="cmp3").order_by("index"))
