@@ -159,15 +159,20 @@ class PlanOptions:
 
     def simulated(self, params: SimParams, given: Iterable[str] = (),
                   start: datetime | None = None) -> SimParams:
-        """``params`` with this policy's soaks and, for a run begun at ``start``, its
-        maintenance windows, unless ``given`` names them (a what-if's own)."""
+        """``params`` with this policy's soaks, VNF managers' reply deadline and, for a
+        run begun at ``start``, its maintenance windows, unless ``given`` names them (a
+        what-if's own)."""
         given = set(given)
         canary = params.canary_soak_s if "canary_soak_s" in given else self.soak_before(1)
         soak = params.soak_s if "soak_s" in given else self.soak_s
         windows = params.windows
         if start is not None and "windows" not in given:
             windows = self.schedule().intervals(start)
-        return replace(params, canary_soak_s=canary, soak_s=soak, windows=windows)
+        # The VNF managers' reply deadline (a VNF's lead_time_s overrides it).
+        deadline = (params.vnfm_reply_deadline_s if "vnfm_reply_deadline_s" in given
+                    else self.vnfm_reply_s)
+        return replace(params, canary_soak_s=canary, soak_s=soak, windows=windows,
+                       vnfm_reply_deadline_s=deadline)
 
     def allows(self, kind: ActionKind) -> bool:
         return kind in self.allowed_actions

@@ -152,8 +152,9 @@ def compare(
     windows, how many windows each needs when started at ``start`` (default now)."""
     options = options or PlanOptions()
     params = params or SimParams()
-    if options.soak_s or options.canary:
-        params = options.simulated(params)
+    # The policy's soaks (unless it has none: a what-if's own stay) and reply deadline.
+    params = options.simulated(params, given=() if options.soak_s or options.canary
+                               else ("canary_soak_s", "soak_s"))
     schedule = options.schedule()
     start = start or datetime.now(UTC)
     # The simulation waits for the windows (its durations are wall-clock, gaps

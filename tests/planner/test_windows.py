@@ -78,3 +78,15 @@ def test_the_windows_as_the_simulator_takes_them_seconds_from_the_start():
                           window_timezone="Europe/Paris")
     assert options.simulated(SimParams(), start=start).windows[:2] == spans[:2]
     assert options.simulated(SimParams()).windows == ()  # no start: no windows
+
+
+def test_the_policys_reply_deadline_bounds_the_simulated_vnfm_wait():
+    from simulator.distributions import Fixed
+
+    params = PlanOptions(vnfm_reply_s=45.0).simulated(SimParams(vnfm=True,
+                                                                vnfm_reply_s=Fixed(400.0)))
+    assert params.vnfm_reply_deadline_s == 45.0
+    # A simulation's own deadline wins.
+    mine = SimParams(vnfm_reply_deadline_s=12.0)
+    assert PlanOptions(vnfm_reply_s=45.0).simulated(
+        mine, given=["vnfm_reply_deadline_s"]).vnfm_reply_deadline_s == 12.0
