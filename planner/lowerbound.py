@@ -252,6 +252,7 @@ def _waves_expected(means: tuple[float, ...], hosts: int, waves: int, at_once: i
 
 def _drained_waves(
     drains: list[float], waves: int, at_once: int, means: tuple[float, ...], fixed_s: float,
+    cliques: tuple[int, ...] = (),
 ) -> float:
     """The least sum of wave durations counting each host's drain, over every way to form the waves.
 
@@ -273,6 +274,14 @@ def _drained_waves(
     weight gives a bound, the largest is kept. Without laws (``means``
     empty), every host's fixed steps are ``fixed_s`` and only the largest
     drain counts.
+
+    ``cliques``: sizes of disjoint sets of hosts that pairwise conflict (one
+    wave each within a set). A wave of k hosts holds at most min(k, t) of
+    the t sets' hosts, so every plan has sum over waves of min(k, t) >= their
+    hosts S. With a multiplier ``lam`` >= 0, cost - lam * (sum min(k, t) - S)
+    is at most the cost of any plan, and its least is the same programme
+    with each wave's cost less lam * min(k, t) (Lagrange): every ``lam``
+    gives a bound; a few are tried (the bound is concave in ``lam``).
     """
     n = len(drains)
     if not n or waves < 1:
@@ -284,27 +293,103 @@ def _drained_waves(
     k_most = max(1, min(at_once, n, len(means) - 1 if means else n))
     m = list(means[: k_most + 1]) if means else [0.0] + [fixed_s] * k_most
     f_waves = min(waves, n)
-    thetas = (0.0, 0.5, 1.0) if means else (0.0,)
-    best = 0.0
+    sets = [c for c in sorted(cliques, reverse=True) if c > 1]
     inf = math.inf
-    for theta in thetas:
+
+    def costs_at(theta: float) -> list[list[float]]:
+        # The cost of a wave of the drains i..i+k-1 (k = 1..top), for each i.
+        out = []
+        for i in range(n):
+            lead = (1.0 - theta) * (m[1] + d[i])
+            base = prefix[i]
+            out.append([lead + theta * (m[k] + (prefix[i + k] - base) / k)
+                        for k in range(1, min(k_most, n - i) + 1)])
+        return out
+
+    def exact(costs: list[list[float]]) -> float:
         # dp[w][i]: least cost with the i largest drains placed in w waves (w capped at f_waves).
         dp = [[inf] * (n + 1) for _ in range(f_waves + 1)]
         dp[0][0] = 0.0
         for i in range(n):
-            lead = (1.0 - theta) * (m[1] + d[i])
-            top = min(k_most, n - i)
-            base = prefix[i]
-            # The cost of a wave of the next k drains, k = 1..top (the same for every w).
-            costs = [lead + theta * (m[k] + (prefix[i + k] - base) / k) for k in range(1, top + 1)]
+            row_costs = costs[i]
+            top = len(row_costs)
             for w in range(f_waves + 1):
                 here = dp[w][i]
                 if here == inf:
                     continue
                 row = dp[min(f_waves, w + 1)]
-                row[i + 1 : i + top + 1] = map(min, row[i + 1 : i + top + 1], [here + c for c in costs])
-        best = max(best, dp[f_waves][n])
+                row[i + 1 : i + top + 1] = map(min, row[i + 1 : i + top + 1], [here + c for c in row_costs])
+        return dp[f_waves][n]
+
+    def dual(costs: list[list[float]], lam0: float, lam: float, t: int, covered: int) -> float:
+        # Both "at least f_waves waves" and "sum of min(k, t) >= covered" priced in (Lagrange).
+        relief = [lam0 + lam * min(k, t) for k in range(k_most + 1)]
+        dp = [inf] * (n + 1)
+        dp[0] = 0.0
+        for i in range(n):
+            here = dp[i]
+            row_costs = costs[i]
+            top = len(row_costs)
+            dp[i + 1 : i + top + 1] = map(
+                min, dp[i + 1 : i + top + 1], [here + c - relief[k] for k, c in enumerate(row_costs, 1)])
+        return dp[n] + lam0 * f_waves + lam * covered
+
+    def climb(f: Any, scale: float, evaluations: int) -> float:
+        """The largest of a concave f(x, y), x, y >= 0, found by a pattern search (any point is a bound)."""
+        x = y = 0.0
+        here = f(x, y)
+        step = scale / 4.0
+        used = 1
+        moves = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1))
+        while used < evaluations and step > 0.5:
+            best_move = None
+            for dx, dy in moves:
+                nx, ny = x + dx * step, y + dy * step
+                if nx < 0 or ny < 0:
+                    continue
+                value = f(nx, ny)
+                used += 1
+                if value > here + 1e-9:
+                    here, best_move = value, (nx, ny)
+            if best_move is None:
+                step /= 2.0
+            else:
+                x, y = best_move
+        return here
+
+    thetas = (0.0, 0.5, 1.0) if means else (0.0,)
+    big = n * k_most > 20_000
+    if big:
+        thetas = thetas[-1:]
+    # The sets most likely to bind: the fewest spare places per wave.
+    prefixes = [(t, sum(sets[:t])) for t in range(2, len(sets) + 1)]
+    prefixes = [tc for tc in prefixes if tc[1] > f_waves]
+    prefixes.sort(key=lambda tc: ((f_waves * tc[0] - tc[1]) / tc[0], tc[0]))
+    prefixes = prefixes[: 1 if big else 2]
+    scale = 2.0 * (max(m) + d[0])
+    best = 0.0
+    for theta in thetas:
+        costs = costs_at(theta)
+        best = max(best, exact(costs))
+        for t, covered in prefixes:
+            best = max(best, climb(
+                lambda x, y, t=t, covered=covered, costs=costs: dual(costs, x, y, t, covered),
+                scale, 60 if big else 150))
     return best if math.isfinite(best) else 0.0
+
+
+def disjoint_cliques(neighbours: dict[str, set[str]], most: int = 8) -> list[list[str]]:
+    """Disjoint sets of pairwise conflicting hosts, largest first (greedy, each on what is left)."""
+    left = dict(neighbours)
+    out: list[list[str]] = []
+    while left and len(out) < most:
+        clique = _conflict_clique(left)
+        if len(clique) < 2:
+            break
+        out.append(clique)
+        gone = set(clique)
+        left = {h: nb - gone for h, nb in left.items() if h not in gone}
+    return out
 
 
 def _choices(
@@ -521,7 +606,7 @@ def _moved_twice_min(snapshot: Snapshot, options: PlanOptions, names: list[str])
 def _bound(
     snapshot: Snapshot, options: PlanOptions, timings: Timings, names: list[str], nic_factor: float,
     switchover_scale: float, forced: _Forced, default_nic: float, fabric: float | None = None,
-    block_migration: bool = False, wave_means: tuple[float, ...] = (),
+    block_migration: bool = False, wave_means: tuple[float, ...] = (), cliques: tuple[int, ...] = (),
 ) -> tuple[float, float, float, float, int, float, str]:
     servers_by_host = snapshot.servers_by_host
     slots: dict[str, float] = {}
@@ -557,7 +642,7 @@ def _bound(
     # Each host drains before its fixed steps: the drains lengthen the waves.
     waves = max(waves, _drained_waves(
         [slots[h] - timings.host_fixed_s for h in names], forced.waves, at_once, wave_means,
-        timings.host_fixed_s,
+        timings.host_fixed_s, cliques,
     )) if names else 0.0
     return (
         moved / bandwidth if bandwidth else 0.0,
@@ -598,13 +683,17 @@ def lower_bound(
     scale = getattr(params, "switchover_scale", None)
     mean_scale = float(getattr(scale, "mean", 1.0)) if scale is not None else 1.0
     least_scale = _least(scale) if scale is not None else 1.0
+    # Disjoint sets of hosts that pairwise conflict (a zone's VNFs make one
+    # per zone): each wave holds at most one host of each.
+    cliques = tuple(len(c) for c in disjoint_cliques(vnf_conflicts(snapshot, names)))
     transfer, longest, slots, waves, at_once, moved, longest_name = _bound(
         snapshot, options, timings, names, factor, mean_scale, forced, default_nic, fabric, block,
-        means,
+        means, cliques,
     )
     floor = _bound(
         snapshot, options, floor_t, names, factor,
         1.0 if least_scale is None else least_scale, forced, default_nic, fabric, block,
+        cliques=cliques,
     )
     return LowerBound(
         transfer_s=transfer,
