@@ -44,7 +44,7 @@ FINALISTS = 5
 SEED_ORDERS = 6
 # The automatic budget: about this many host-or-server placements in all,
 # between 2 and AUTO_MAX_EVALUATIONS candidates.
-AUTO_WORK = 40_000
+AUTO_WORK = 80_000
 AUTO_MAX_EVALUATIONS = 150
 # Seconds of upgrade one second of expected VNF outage is worth in the ranking.
 OUTAGE_WEIGHT = 10.0
