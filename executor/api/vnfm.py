@@ -77,8 +77,8 @@ class VnfmSessionViewSet(viewsets.GenericViewSet):
             row.replied = now
             row.save(update_fields=["state", "reply", "replied"])
             names = {i: info["name"] for i, info in row.instances.items()}
-            chosen = ", ".join(f"{names[i]} {a}" for i, a in
-                               sorted(answer["instance_actions"].items())) or "as planned"
+            chosen = ", ".join(f"{name} {a}" for name, a in sorted(
+                (names[i], a) for i, a in answer["instance_actions"].items())) or "as planned"
             record_event(row.execution_id, "vnfm",
                          f"vnfm: reply from project {row.project_id} for {row.host}: "
                          + (chosen if ack else f"refused ({answer['reason'] or 'no reason'})"),
