@@ -36,6 +36,8 @@ def test_options_round_trip_through_a_dict():
         "canary": False,
         "canary_soak_s": 0.0,
         "soak_s": 0.0,
+        "vnfm_reply_s": 300.0,
+        "vnfm_timeout": "proceed",
     }
     assert PlanOptions.from_dict(data) == options
     assert PlanOptions.from_dict(None) == PlanOptions()
