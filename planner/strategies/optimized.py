@@ -122,14 +122,15 @@ def seed_orders(snapshot: Snapshot, options: PlanOptions, timings: Timings) -> l
         for h in hosts
     }
     hardest_first = sorted(hosts, key=lambda h: (-tightness[h], h))
-    coloured = colour_order(snapshot, options, hosts, tightness, movable)
+    movers = {h: sum(1 for s in by_host.get(h, ()) if not parkable(snapshot, s, options)) for h in hosts}
+    coloured = colour_order(snapshot, options, hosts, tightness, movable, movers)
     return [coloured, hardest_first, light_first, interleaved,
             sorted(hosts, key=lambda h: (-movable[h], h))]
 
 
 def colour_order(
     snapshot: Snapshot, options: PlanOptions, hosts: list[str], tightness: dict[str, float],
-    movable: dict[str, int] | None = None,
+    movable: dict[str, int] | None = None, movers: dict[str, int] | None = None,
 ) -> list[str]:
     """Hosts grouped as an equitable colouring of their VNF conflicts (DSatur), group after group.
 
@@ -170,6 +171,10 @@ def colour_order(
     # finds no upgraded host yet and moves twice.
     weight = movable or {}
     groups.sort(key=lambda g: (sum(weight.get(h, 0) for h in g) / max(1, len(g)), g))
+    if movers and len(groups) > 1:
+        # First the group that sends the fewest servers away: they all move twice.
+        first = min(range(len(groups)), key=lambda i: (sum(movers.get(h, 0) for h in groups[i]), i))
+        groups.insert(0, groups.pop(first))
     return [h for group in groups for h in group]
 
 
