@@ -48,6 +48,8 @@ AUTO_WORK = 80_000
 AUTO_MAX_EVALUATIONS = 150
 # Seconds of upgrade one second of expected VNF outage is worth in the ranking.
 OUTAGE_WEIGHT = 10.0
+# ... and one server moved twice (a second migration, a second risk) this many.
+MOVED_TWICE_WEIGHT = 10.0
 # One simulated run of a finalist costs about this many evaluations.
 SIMULATION_COST = 5
 
@@ -264,9 +266,10 @@ def optimized(
         # within half a minute are a tie (well inside the simulated spread):
         # then fewer servers moved twice, then less outage, win.
         outage = expected_outage_s(builder, plan)
-        weighted = (scorer(plan) + OUTAGE_WEIGHT * outage) / 30.0
+        twice = moved_twice(plan)
+        weighted = (scorer(plan) + OUTAGE_WEIGHT * outage + MOVED_TWICE_WEIGHT * twice) / 30.0
         # A stop-start of a server without HA has no bounded outage: ranked last.
-        return (round(weighted) if math.isfinite(weighted) else math.inf, moved_twice(plan), outage)
+        return (round(weighted) if math.isfinite(weighted) else math.inf, twice, outage)
 
     best: tuple[tuple[float, int, float], list[str], Plan] | None = None
     failure: NoPlanError | None = None
