@@ -279,10 +279,9 @@ class Switchover(Handler):
             self.ctx.recovery_wait()
             data["vnfm_action"] = self.ctx.vnfm_action() or ""
             self.ctx.save()
-            if data["vnfm_action"] == OWN_ACTION:
-                own_action(self.ctx, self.ctx.server_id(self.spec.server), self.spec.server,
-                           self.spec.host)
-            else:
+            # OWN_ACTION: the VNF manager's reply is its switchover (it has taken the
+            # member out of service); the member is then stopped in place as planned.
+            if data["vnfm_action"] != OWN_ACTION:
                 self.ctx.vnf_manager.switchover(vnf=self.spec.vnf, server=self.spec.server,
                                                 host=self.spec.host, plan=self.ctx.plan_label)
             data["switched"] = True

@@ -700,10 +700,12 @@ class Machine:
         return chosen.get(self.server_id(spec.server))
 
     def _instances(self, host: str) -> dict[str, list[Instance]]:
-        """Project -> the instances of ``host`` the plan moves or switches over, still there."""
+        """Project -> the VNF members on ``host`` that the plan moves or switches over, still
+        there (other servers go as planned, unasked, as the simulator models it)."""
         out: dict[str, list[Instance]] = {}
         for spec in self.specs:
-            if spec.host != host or spec.kind not in (StepKind.SWITCHOVER, StepKind.MOVE):
+            if (spec.host != host or not spec.vnf
+                    or spec.kind not in (StepKind.SWITCHOVER, StepKind.MOVE)):
                 continue
             server = self.cloud.server(self.server_id(spec.server))
             if server.host != host:

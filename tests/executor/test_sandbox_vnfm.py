@@ -15,6 +15,8 @@ from dataclasses import replace
 
 import pytest
 
+from domain.plan import ActionKind, HostStep, ServerAction, Wave
+from domain.plan import Plan as PurePlan
 from executor import services
 from executor.models import ExecutionEvent, VnfmSession
 from executor.runner import run_execution
@@ -115,8 +117,13 @@ def test_a_prompt_reply_is_honoured_and_the_vnfm_hears_the_host_go_and_come_back
 
 def test_a_late_reply_within_the_deadline_is_waited_for_and_honoured(
         sandbox, kit, settings, site, vnfm_of):
+    # fw-a is switched over (the VNFM's only choice: OWN_ACTION, its reply is the
+    # switchover), lb-1 live-migrated.
+    pure = PurePlan("custom", "2026.2", (Wave((HostStep("cmp1", (
+        ServerAction("fw-a", ActionKind.SWITCHOVER, "cmp1"),
+        ServerAction("lb-1", ActionKind.LIVE_MIGRATE, "cmp1", "cmp4"))),)),))
     vnfm = vnfm_of("late", "--delay", "3", "--action", "LIVE_MIGRATE")
-    execution = start(kit, settings, site, vnfm, vnfm_reply_s=30)
+    execution = start(kit, settings, site, vnfm, pure, vnfm_reply_s=30)
     cloud = sandbox.cloud()
     baseline = newest_migration_id(cloud)
 
@@ -126,9 +133,13 @@ def test_a_late_reply_within_the_deadline_is_waited_for_and_honoured(
     replied = first(events, "vnfm: reply from")
     moved = first(events, "live-migrate ")
     assert (replied.at - sent.at).total_seconds() >= 3
+    assert replied.message.endswith("cmp1: fw-a OWN_ACTION, lb-1 LIVE_MIGRATE")
     assert moved.seq > replied.seq  # nothing moved before the reply
-    assert moves(cloud, baseline) == {"fw-a": [("live-migration", "cmp3")],
-                                      "lb-1": [("live-migration", "cmp4")]}
+    assert moves(cloud, baseline) == {"lb-1": [("live-migration", "cmp4")]}
+    switched = execution.steps.get(key__endswith="switchover.fw-a")
+    assert switched.data["vnfm_action"] == "OWN_ACTION"
+    fw_a = next(s for s in cloud.servers() if s.name == "fw-a")
+    assert (fw_a.status, fw_a.host) == ("ACTIVE", "cmp1")  # stopped in place, restored
 
 
 def test_a_silent_vnfm_hits_the_deadline_and_the_plan_proceeds(

@@ -7,6 +7,7 @@ the reply comes to the endpoint as a VNFM would send it.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -134,3 +135,23 @@ def test_a_reply_after_the_deadline_is_too_late(notified):
     assert answer.json()["detail"].startswith("too late: the reply was due by ")
     row.refresh_from_db()
     assert (row.state, row.reply) == ("waiting", {})
+
+
+def test_a_restarted_worker_finds_its_session_and_notifies_once_more_only_after_a_pause(
+        notified, vnfm):
+    row, body = notified
+    channel = DjangoChannel(row.execution_id, {"url": vnfm.url,
+                                               "reply_base_url": "http://escalator.test"})
+    again = channel.open("cmp1", "proj-1", [FW, BATCH], reply_s=60)
+    assert (again.id, again.sent_now, again.state) == (row.pk, False, "waiting")
+    # The deadline passed (the plan paused the execution): resuming asks anew.
+    assert channel.expire(row.pk).state == "expired"
+    assert reply(good(row), body["reply_token"], row.pk).status_code == 409
+    second = channel.open("cmp1", "proj-1", [FW, BATCH], reply_s=60)
+    assert (second.round, second.sent_now) == (2, True)
+    deadline = time.monotonic() + 10
+    while len(notices := [e["body"] for e in vnfm.log() if e["event"] == "received"]) < 2:
+        assert time.monotonic() < deadline, vnfm.log()
+        time.sleep(0.1)
+    assert [n["round"] for n in notices] == [1, 2]
+    assert notices[0]["reply_token"] != notices[1]["reply_token"]
