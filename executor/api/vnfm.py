@@ -12,8 +12,8 @@ import hmac
 from datetime import UTC, datetime
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions, status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -33,6 +33,19 @@ def _unauthorized(detail: str) -> Response:
                     headers={"WWW-Authenticate": 'Bearer realm="vnfm"'})
 
 
+_ACTIONS = serializers.DictField(child=serializers.CharField(),
+                                 help_text="Instance id -> LIVE_MIGRATE, MIGRATE or OWN_ACTION.")
+_REPLY = inline_serializer("VnfmReply", {
+    "session_id": serializers.CharField(), "project_id": serializers.CharField(),
+    "state": serializers.ChoiceField(["ACK_PREPARE_MAINTENANCE", "NACK_PREPARE_MAINTENANCE"]),
+    "instance_actions": _ACTIONS, "reason": serializers.CharField(required=False)})
+_ANSWER = inline_serializer("VnfmReplyTaken", {
+    "session_id": serializers.CharField(), "project_id": serializers.CharField(),
+    "host": serializers.CharField(), "state": serializers.CharField(),
+    "instance_actions": _ACTIONS})
+_DETAIL = inline_serializer("VnfmRefusal", {"detail": serializers.CharField()})
+
+
 class VnfmSessionViewSet(viewsets.GenericViewSet):
     """Where a VNF manager answers a maintenance notification."""
 
@@ -40,8 +53,8 @@ class VnfmSessionViewSet(viewsets.GenericViewSet):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=dict, responses={200: dict, 400: OpenApiResponse(),
-                                            401: OpenApiResponse(), 409: OpenApiResponse()})
+    @extend_schema(request=_REPLY, responses={200: _ANSWER, 400: _DETAIL, 401: _DETAIL,
+                                              409: _DETAIL})
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
         token = _token(request)
