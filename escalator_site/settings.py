@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS = {
         "JobStateEnum": "planner.choices.JobState",
         "ExecutionStateEnum": "executor.choices.ExecutionState",
         "StepStateEnum": "executor.choices.StepState",
+        "InputSourceEnum": "inventory.choices.InputSource",
+        "MigrationTypeEnum": "inventory.choices.MigrationType",
     },
 }
 
