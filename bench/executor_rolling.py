@@ -1,6 +1,7 @@
 """Benchmark: whole rolling upgrades of a 4-host / 8-server real-Nova sandbox, per strategy.
 
     .venv/bin/python bench/executor_rolling.py [--strategies serial,az-by-az,...] [--down-s 2]
+    .venv/bin/python bench/executor_rolling.py --cloud demo   # the `make run` demo's cloud
 
 The cloud of issue 14: four hosts (two zones), two servers on each, no VNF
 HA, no server groups, every host one release behind. For each strategy a
@@ -17,6 +18,12 @@ the sandbox through openstacksdk, after a reset to the seed. Figures per run:
   Nova's (the step's duration minus its migration record's
   ``updated_at - created_at``), median and largest.
 
+``--cloud demo`` runs the same on the `make run` demo's cloud instead
+(``manage.py demo_inventory --hosts 8 --seed 7 --servers-per-host 4``: 8
+hosts, 32 servers, anti-affinity groups, VNF HA), every run ending with
+no server left on a host that went down (the executor refuses to upgrade
+one that holds a running server).
+
 The sandbox upgrade driver takes ``--down-s`` per host (the issue's
 measurement used its default, 2 s). Last line: one JSON object.
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -43,6 +51,12 @@ os.environ.setdefault("ESCALATOR_VAR_DIR", str(_tmp))
 STRATEGIES = ("serial", "az-by-az", "parallel", "optimized", "optimized-1")
 
 
+def demo_cloud():
+    from inventory.demo import generate
+
+    return generate(8, 7, 4)
+
+
 def seed_cloud():
     from dataclasses import replace
 
@@ -57,11 +71,19 @@ def seed_cloud():
     return replace(base, servers=servers, server_groups=(), vnfs=())
 
 
+def percentile(values: list[float], q: int) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)], 1)
+
+
 def when(stamp: str) -> float:
     return datetime.fromisoformat(stamp).timestamp()
 
 
-def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool) -> dict:
+def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool,
+            per_wave_default: int = 2) -> dict:
     from executor import services
     from executor.models import Execution
     from executor.runner import run_execution
@@ -77,7 +99,8 @@ def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool) ->
     wait_settled(handle, steady_s=6.0)
     cloud = handle.cloud(timeout=60)
     baseline = max((int(m.id) for m in cloud.migrations()), default=0)
-    name, per_wave = (strategy[:-2], 1) if strategy.endswith("-1") else (strategy, 2)
+    name, per_wave = ((strategy[:-2], 1) if strategy.endswith("-1")
+                      else (strategy, per_wave_default))
     pure = make_plan(name, seed, {"hosts_per_wave": per_wave, "time_budget_s": 2.0,
                                   "keep_az": keep_az})
     content = plan_to_dict(pure, seed)
@@ -90,7 +113,8 @@ def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool) ->
                                author=admin, approved_by=admin)
     plan.approved_hash = approval_hash(plan, None)
     plan.save(update_fields=["approved_hash"])
-    config = {"upgrade_driver": {"kind": "sandbox", "down_s": down_s},
+    config = {"cloud": handle.cloud_name,
+              "upgrade_driver": {"kind": "sandbox", "down_s": down_s},
               "policy": {"migration_attempts": 4, "backoff_s": 0.2, "keep_az": keep_az}}
     execution = services.start_execution(plan, admin, config)
     started = time.monotonic()
@@ -127,7 +151,10 @@ def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool) ->
         "servers_moved_twice": sum(1 for n in per_server.values() if n >= 2),
         "overhead_ms_per_migration_p50": round(statistics.median(overheads), 1)
         if overheads else None,
+        "overhead_ms_per_migration_p95": percentile(overheads, 95),
         "overhead_ms_per_migration_max": round(max(overheads), 1) if overheads else None,
+        "unplanned_moves": execution.events.filter(
+            message__startswith="unplanned move:", message__endswith="done").count(),
         "planned_moves_timed": len(overheads),
         "before_request_ms_p50": round(statistics.median(before), 1) if before else None,
     }
@@ -137,6 +164,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--down-s", type=float, default=2.0)
+    parser.add_argument("--cloud", choices=("small", "demo"), default="small",
+                        help="small: 4 hosts / 8 servers; demo: the `make run` demo's cloud")
+    parser.add_argument("--hosts-per-wave", type=int, default=2)
     parser.add_argument("--any-az", action="store_true",
                         help="let servers change zones (plans and unplanned moves)")
     args = parser.parse_args()
@@ -153,7 +183,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0, interactive=False)
     executor.services.submit = lambda task, *a: None  # the bench runs the worker itself
-    seed = seed_cloud()
+    seed = demo_cloud() if args.cloud == "demo" else seed_cloud()
     replace_inventory(seed)
     admin = get_user_model().objects.create_user("bench-admin", password="x-bench-123",
                                                  is_superuser=True)
@@ -162,19 +192,23 @@ def main() -> None:
     runs = []
     try:
         for strategy in args.strategies.split(","):
-            run = one_run(handle, admin, seed, strategy, args.down_s, not args.any_az)
+            run = one_run(handle, admin, seed, strategy, args.down_s, not args.any_az,
+                          args.hosts_per_wave)
             runs.append(run)
             print(f"{strategy:12} {run['state']:8} {run['wall_s']:6.1f} s  "
                   f"{run['waves']} waves  {run['live_migrations']:2} live migrations "
                   f"({run['failed_migrations']} failed)  "
                   f"{run['servers_moved_twice']} moved twice  overhead/migration p50 "
-                  f"{run['overhead_ms_per_migration_p50']} ms, max "
+                  f"{run['overhead_ms_per_migration_p50']} ms, p95 "
+                  f"{run['overhead_ms_per_migration_p95']} ms, max "
                   f"{run['overhead_ms_per_migration_max']} ms, before request p50 "
                   f"{run['before_request_ms_p50']} ms"
                   + (f"  ({run['cause']})" if run["cause"] else ""), flush=True)
     finally:
         stop_sandbox(proc)
-    print(json.dumps({"cloud": "4 hosts / 8 servers", "down_s": args.down_s,
+    label = ("demo: 8 hosts / 32 servers" if args.cloud == "demo"
+             else "4 hosts / 8 servers")
+    print(json.dumps({"cloud": label, "down_s": args.down_s,
                       "keep_az": not args.any_az, "runs": runs}))
 
 

@@ -70,8 +70,11 @@ class Policy:
     abort_timeout_s: float = 60.0
     # Unplanned destinations stay in the server's availability zone.
     keep_az: bool = True
-    # How long a move waits for a host to take its server before failing.
-    destination_wait_s: float = 60.0
+    # How long a move waits for a host to take its server before failing, and
+    # asks again after "No valid host" without spending an attempt: longer than
+    # Nova's scheduler_instance_sync_interval (120 s) plus periodic_fuzzy_delay
+    # (60 s), how long its scheduler may count a server on the host it left.
+    destination_wait_s: float = 180.0
     # A step running longer than watchdog_factor x its simulated p95 is
     # flagged (0: never); watchdog_pause also pauses the execution then.
     watchdog_factor: float = 2.0
@@ -439,7 +442,10 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
         failed = ([m for m in ours() if m.status in MIGRATION_FAILED]
                   if notes.get("attempts") or not fresh else [])
         fresh = False
-        attempts = max(int(notes.get("attempts", 0)), len(failed))
+        # Nova records a refusal "No valid host" as a failed migration too; those
+        # the wait below let through (notes["no_host"]) spent no attempt.
+        attempts = max(int(notes.get("attempts", 0)),
+                       len(failed) - int(notes.get("no_host", 0)))
         if attempts >= policy.migration_attempts:
             cause = notes.get("last_error") or (
                 f"migration {failed[-1].id} {failed[-1].status}" if failed else "not moved")
@@ -469,9 +475,20 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
                 else:
                     cloud.live_migrate(sid, dest)
             except Permanent as exc:
-                notes["attempts"] = attempts + 1
                 notes["last_error"] = exc.message
-                notes["refused"] = [*notes.get("refused", ()), dest]
+                if dest not in notes.get("refused", ()):
+                    notes["refused"] = [*notes.get("refused", ()), dest]
+                if no_valid_host(exc.message) and waiting_for_host(ctx, notes):
+                    # The scheduler found no host and nothing started: no attempt spent.
+                    notes["no_host"] = int(notes.get("no_host", 0)) + 1
+                    ctx.save()
+                    ctx.log(f"{kind} {name}: Nova found no valid host ({dest} asked); "
+                            "asking again, another host first", server=name, dest=dest,
+                            no_valid_host=notes["no_host"])
+                    ctx.sleep(min(policy.backoff_s * 2 ** min(notes["no_host"], 16),
+                                  policy.backoff_max_s))
+                    continue
+                notes["attempts"] = attempts + 1
                 ctx.save()
                 continue
             notes["attempts"] = attempts + 1  # Nova has it now
@@ -486,6 +503,25 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
             if not target:  # another host first next time (this one may not be ready)
                 notes["refused"] = [*notes.get("refused", ()), dest]
             ctx.save()
+
+
+def no_valid_host(message: str) -> bool:
+    return "no valid host" in message.lower()
+
+
+def waiting_for_host(ctx: StepContext, notes: dict[str, Any]) -> bool:
+    """Whether a move refused with "No valid host" may still ask again without spending an
+    attempt: for ``destination_wait_s`` from its first such refusal.
+
+    Nova's scheduler keeps a live-migrated server counted on the host it left until
+    that host's nova-compute next sends its instance list
+    (``scheduler_instance_sync_interval``, 120 s by default, the first one up to
+    ``periodic_fuzzy_delay`` later after a restart): meanwhile a peer of its hard
+    anti-affinity group is refused there although the host is empty. The rule's other
+    hosts are asked first; this wait covers the case where there is no other.
+    """
+    since = notes.setdefault("no_host_since", ctx.now())
+    return ctx.now() - float(since) < ctx.policy.destination_wait_s
 
 
 def find_destination(ctx: StepContext, server: ServerInfo, source: str,

@@ -155,8 +155,10 @@ class Sandbox:
     def __init__(self, seed: Snapshot, *, service_down_time: int = 10,
                  live_migration_s: float = 0.0, boot_workers: int = 2,
                  rpc_timeout: int = 60, cache_dir: Path | None = None,
-                 placement_cpus: set[int] | None = None) -> None:
+                 placement_cpus: set[int] | None = None,
+                 instance_sync_s: float = 20.0) -> None:
         self.seed = seed
+        self.instance_sync_s = instance_sync_s
         self.placement_cpus = placement_cpus
         self._placement: PlacementService | None = None
         self.cache_dir = cache_dir
@@ -223,6 +225,36 @@ class Sandbox:
         # then see computes flap down before their first heartbeat.
         self._heartbeat_now()
         self._wait_running_computes_up()
+        if self.instance_sync_s > 0:
+            threading.Thread(target=self._sync_instances_forever, name="instance-sync",
+                             daemon=True).start()
+
+    def _sync_instances_now(self) -> None:
+        admin = nova_context.get_admin_context()
+        with self._lock:
+            running = [service for host, service in self.harness.computes.items()
+                       if host not in self._stopped]
+        for service in running:
+            try:
+                service.manager._sync_scheduler_instance_info(admin)
+            except Exception as exc:  # a compute going down meanwhile: next round
+                _progress(f"instance sync of {service.host} failed: {exc}")
+
+    def _sync_instances_forever(self) -> None:
+        """Each running nova-compute sends the scheduler its instance list, as its
+        periodic task ``_sync_scheduler_instance_info`` does on a real cloud (every
+        ``scheduler_instance_sync_interval``, 120 s by default).
+
+        Nova's test fixtures turn periodic tasks off; without this one the
+        scheduler's view of which servers a host holds would never heal: a
+        live-migrated server stays counted on the host it left (the source's own
+        update after the move adds it there again), and a peer of its hard
+        anti-affinity group is refused that host ("No valid host") forever
+        instead of until the next sync.
+        """
+        while True:
+            time.sleep(self.instance_sync_s)
+            self._sync_instances_now()
 
     @property
     def placement_endpoint(self) -> str:
@@ -600,20 +632,32 @@ class Sandbox:
             if row["status"] == "VERIFY_RESIZE":
                 self.api.post_server_action(row["id"], {"confirmResize": None})
         self._settle(timeout=60)
-        by_name = {r["name"]: r for r in self._server_rows().values()}
-        moving = []
-        for name, row in by_name.items():
-            want = seed[name].host
-            if row["OS-EXT-SRV-ATTR:host"] == want:
-                continue
-            if row["status"] == "ACTIVE":
-                self.api.post_server_action(row["id"], {"os-migrateLive": {
-                    "host": want, "block_migration": "auto"}})
-            else:
-                self.api.post_server_action(row["id"], {"migrate": {"host": want}})
-            moving.append(row["id"])
-            done["moved"].append(name)
-        self._settle(timeout=120, confirm=True)
+        # Servers moved back at once meet each other's anti-affinity on the way
+        # (a host still holding a peer), and Nova's scheduler counts a moved
+        # server on the host it left until that compute's next instance sync:
+        # sync now, move what is not home yet, and again, a few rounds at most.
+        for _ in range(4):
+            self._sync_instances_now()
+            time.sleep(0.3)  # the sync is a cast: let the scheduler read it
+            by_name = {r["name"]: r for r in self._server_rows().values()}
+            away = [(name, row) for name, row in by_name.items()
+                    if row["OS-EXT-SRV-ATTR:host"] != seed[name].host]
+            if not away:
+                break
+            for name, row in away:
+                want = seed[name].host
+                try:
+                    if row["status"] == "ACTIVE":
+                        self.api.post_server_action(row["id"], {"os-migrateLive": {
+                            "host": want, "block_migration": "auto"}})
+                    else:
+                        self.api.post_server_action(row["id"], {"migrate": {"host": want}})
+                except Exception as exc:  # "No valid host" while a peer is there: next round
+                    _progress(f"reset: {name} not moved back to {want} yet: {exc}")
+                    continue
+                if name not in done["moved"]:
+                    done["moved"].append(name)
+            self._settle(timeout=120, confirm=True)
         for name, row in {r["name"]: r for r in self._server_rows().values()}.items():
             want = seed[name].status
             if want == "SHUTOFF" and row["status"] == "ACTIVE":

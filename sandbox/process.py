@@ -27,6 +27,9 @@ READY_TIMEOUT_S = 180
 # second, so late ones are tolerated). Executor tests rely on this value
 # (tests/executor/helpers.py SETTLE_S).
 SERVICE_DOWN_TIME_S = 5
+# Nova's scheduler_instance_sync_interval (120 s) shortened as the down time is
+# (60 s): how long the scheduler may count a server on the host it left.
+INSTANCE_SYNC_S = 10
 
 
 @dataclass
@@ -84,7 +87,8 @@ def start_sandbox(workdir: Path, seed: Snapshot, *, extra_args: tuple[str, ...] 
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox.server", "--inventory", str(inventory),
          "--port", "0", "--clouds-yaml", str(clouds),
-         "--service-down-time", str(SERVICE_DOWN_TIME_S), *extra_args],
+         "--service-down-time", str(SERVICE_DOWN_TIME_S),
+         "--instance-sync-s", str(INSTANCE_SYNC_S), *extra_args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
     ready: list[str] = []
 

@@ -37,6 +37,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cloud-name", default="sandbox")
     parser.add_argument("--service-down-time", type=int, default=10,
                         help="seconds without a heartbeat before nova says a service is down")
+    parser.add_argument("--instance-sync-s", type=float, default=20.0,
+                        help="how often each compute sends the scheduler its instance list "
+                        "(nova's scheduler_instance_sync_interval, 120 s on a real cloud; "
+                        "0: never)")
     parser.add_argument("--live-migration-s", type=float, default=0.0,
                         help="extra seconds every live migration takes")
     parser.add_argument("--boot-workers", type=int, default=2,
@@ -147,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                       placement_cpus=_pin_cpus() if args.pin_cpus else None,
                       live_migration_s=args.live_migration_s,
                       boot_workers=args.boot_workers, rpc_timeout=args.rpc_timeout,
+                      instance_sync_s=args.instance_sync_s,
                       cache_dir=Path(args.cache_dir).resolve() if args.cache_dir else None)
     # Stopped while building: nothing to serve, just leave (cleaning up).
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -64,14 +64,16 @@ class ExecutionKit:
                             lambda task, execution_id: kit.dispatched.append(execution_id))
         return kit
 
-    def approved(self, pure: PurePlan | None = None, *, state: str = "approved") -> Plan:
+    def approved(self, pure: PurePlan | None = None, *, state: str = "approved",
+                 snapshot=None) -> Plan:
         from inventory.models import Cloud
         from inventory.services import current_version
         from planner.services import approval_hash
 
         pure = pure or rolling_plan()
-        content = plan_to_dict(pure, small_cloud())
-        cloud = Cloud.objects.get(name="sandbox")
+        snapshot = snapshot or small_cloud()
+        content = plan_to_dict(pure, snapshot)
+        cloud = Cloud.objects.get(name=snapshot.cloud)
         plan = Plan.objects.create(
             cloud=cloud, inventory_version=current_version(cloud), name="rolling",
             strategy=pure.strategy, options=dict(content.get("options") or {}),

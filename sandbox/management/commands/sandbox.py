@@ -21,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--cloud-name", default="sandbox")
         parser.add_argument("--service-down-time", type=int)
         parser.add_argument("--live-migration-s", type=float)
+        parser.add_argument("--instance-sync-s", type=float,
+                            help="how often each compute sends the scheduler its instance list")
         parser.add_argument("--cache-dir", help="keep nova's databases here after a build and "
                             "start the same inventory's cloud from them next time")
 
@@ -31,7 +33,8 @@ class Command(BaseCommand):
                    "--port", str(options["port"]),
                    "--clouds-yaml", options["clouds_yaml"],
                    "--cloud-name", options["cloud_name"]]
-        for option in ("inventory", "service_down_time", "live_migration_s", "cache_dir"):
+        for option in ("inventory", "service_down_time", "live_migration_s", "instance_sync_s",
+                       "cache_dir"):
             if options[option] is not None:
                 command += ["--" + option.replace("_", "-"), str(options[option])]
         child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
