@@ -3,9 +3,11 @@
 Discovery (``executor.openstack_adapter.read_snapshot``) gives hosts,
 capacities, services, aggregates, versions, servers and server groups.
 OpenStack cannot tell VNF membership, HA models, NIC bandwidth for
-migrations, memory in use, dirty rates and working sets: those come from an
-overlay (an inventory file, or the inventory already stored). The overlay
-never overrides what was discovered, except versions when the cloud
+migrations, dirty rates and working sets: those come from an overlay (an
+inventory file, or the inventory already stored), with where each figure
+came from. The memory in use is measured where Nova's server diagnostics
+report it (``memory_source`` "measured"), else taken from the overlay. The
+overlay never overrides what was discovered, except versions when the cloud
 publishes none.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from domain.snapshot import Server, Snapshot, Vnf
+from domain.snapshot import InputSource, Server, Snapshot, Vnf
 
 # 10 Gbit/s, the common migration NIC, when nobody says otherwise.
 DEFAULT_NIC_BANDWIDTH_MIBPS = 1192.0
@@ -61,9 +63,12 @@ def merge(discovered: Snapshot, overlay: Snapshot | None, *, cloud: str | None =
     for server in discovered.servers:
         known = by_uuid.get(server.uuid) or by_name.get(server.name)
         if known is None:
-            notes.append(f"server {server.name}: no memory profile, assumed all "
-                         f"{server.ram_mib} MiB in use")
-            servers.append(replace(server, memory_used_mib=server.ram_mib))
+            if server.memory_source != InputSource.MEASURED:
+                notes.append(f"server {server.name}: no memory profile, assumed all "
+                             f"{server.ram_mib} MiB in use")
+                server = replace(server, memory_used_mib=server.ram_mib,
+                                 memory_source=InputSource.DEFAULT)
+            servers.append(server)
             continue
         renamed[known.name] = server.name
         servers.append(_profiled(server, known))
@@ -90,11 +95,15 @@ def merge(discovered: Snapshot, overlay: Snapshot | None, *, cloud: str | None =
 
 def _profiled(server: Server, old: Server) -> Server:
     """The discovered server with the overlay's memory behaviour (clamped to
-    its current flavor, which may have been resized since)."""
+    its current flavor, which may have been resized since); memory in use the
+    cloud measured wins over the overlay's."""
+    measured = server.memory_source == InputSource.MEASURED
     return replace(
         server,
-        memory_used_mib=min(old.memory_used_mib, server.ram_mib),
+        memory_used_mib=server.memory_used_mib if measured else min(old.memory_used_mib, server.ram_mib),
+        memory_source=InputSource.MEASURED if measured else old.memory_source,
         dirty_rate_mibps=old.dirty_rate_mibps,
+        dirty_rate_source=old.dirty_rate_source,
         working_set_mib=min(old.working_set_mib, server.ram_mib),
         live_migratable=old.live_migratable,
         not_migratable_reason=old.not_migratable_reason,

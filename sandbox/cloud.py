@@ -168,6 +168,9 @@ class Sandbox:
         self.boot_window = 4 * boot_workers
         SETTINGS.live_migration_s = live_migration_s
         self.faults = SETTINGS.faults
+        # Each guest's memory in use, as its hypervisor would see it (diagnostics).
+        SETTINGS.guest_memory_mib.update(
+            {s.name: s.memory_used_mib or s.ram_mib for s in seed.servers})
         self.service_down_time = float(service_down_time)
         _NovaHarness.service_down_time = service_down_time
         self.harness = _NovaHarness("runTest")

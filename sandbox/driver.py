@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from nova import context as nova_context
 from nova import exception, objects
 from nova.compute import power_state
+from nova.objects import diagnostics as diagnostics_obj
 from nova.virt import fake
 
 from sandbox.faults import FaultBook
@@ -29,6 +30,9 @@ class DriverSettings:
     # The cloud was restored from saved databases: each hypervisor takes back
     # the servers its host holds there, as a real one still runs them.
     adopt_servers: bool = False
+    # Server name -> the guest's memory in use, MiB: the sandbox's model of each
+    # guest, reported in Nova's server diagnostics as a libvirt driver would.
+    guest_memory_mib: dict[str, int] = field(default_factory=dict)
 
 
 SETTINGS = DriverSettings()
@@ -70,6 +74,16 @@ class SandboxDriver(fake.FakeDriver):
             self.instances[instance.uuid] = fake.FakeInstance(
                 instance.name, power_state.RUNNING if running else power_state.SHUTDOWN,
                 instance.uuid)
+
+    def get_instance_diagnostics(self, instance):
+        # FakeDriver reports 512 GiB allocated and 0 used for every guest: the
+        # sandbox reports the flavor's allocation and what its model of the
+        # guest holds (a server it does not know uses all of it).
+        diags = super().get_instance_diagnostics(instance)
+        allocated = int(instance.flavor.memory_mb)
+        used = min(allocated, SETTINGS.guest_memory_mib.get(instance.display_name, allocated))
+        diags.memory_details = diagnostics_obj.MemoryDiagnostics(maximum=allocated, used=used)
+        return diags
 
     def get_host_uptime(self):
         # The API asks for it on hypervisor details; FakeDriver raises.

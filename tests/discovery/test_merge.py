@@ -73,3 +73,30 @@ def test_discovered_versions_win_and_missing_ones_are_kept():
     assert merged.snapshot.host_by_name["cmp1"].components == upgraded
     assert merged.snapshot.host_by_name["cmp2"].components == seed.host_by_name["cmp2"].components
     assert merged.notes == ("host cmp2: the cloud publishes no versions, kept the known ones",)
+
+
+def test_memory_the_cloud_measured_wins_and_every_figure_says_where_it_came_from():
+    from domain.snapshot import InputSource
+
+    seed = small_cloud()
+    overlay = replace(seed, servers=tuple(
+        replace(s, memory_source=InputSource.FILE, dirty_rate_source=InputSource.FILE)
+        for s in seed.servers))
+    discovered = as_discovered(seed)
+    # Nova's diagnostics told fw-a's memory in use (1800 MiB), nobody else's.
+    discovered = replace(discovered, servers=tuple(
+        replace(s, memory_used_mib=1800, memory_source=InputSource.MEASURED) if s.name == "fw-a" else s
+        for s in discovered.servers))
+
+    merged = merge(discovered, overlay).snapshot.server_by_name
+    assert (merged["fw-a"].memory_used_mib, merged["fw-a"].memory_source) == (1800, InputSource.MEASURED)
+    assert (merged["fw-a"].dirty_rate_mibps, merged["fw-a"].dirty_rate_source) == (40.0, InputSource.FILE)
+    assert (merged["lb-1"].memory_used_mib, merged["lb-1"].memory_source) == (900, InputSource.FILE)
+
+    # A server the overlay does not know: measured stays measured, unmeasured is assumed, and said.
+    alone = merge(discovered, None)
+    fw_a, lb_1 = alone.snapshot.server_by_name["fw-a"], alone.snapshot.server_by_name["lb-1"]
+    assert (fw_a.memory_used_mib, fw_a.memory_source) == (1800, InputSource.MEASURED)
+    assert (lb_1.memory_used_mib, lb_1.memory_source) == (lb_1.ram_mib, InputSource.DEFAULT)
+    assert f"server lb-1: no memory profile, assumed all {lb_1.ram_mib} MiB in use" in alone.notes
+    assert not any(note.startswith("server fw-a:") for note in alone.notes)
