@@ -60,6 +60,16 @@ THROTTLE_DIRTY_SHARE = 0.5
 ROUND_END = "round-end"
 CONTINUOUS = "continuous"
 CONVERGENCE_CHECKS = (ROUND_END, CONTINUOUS)
+# When a permitted post-copy starts (MigrationSpec.post_copy_switch): only when
+# Nova force-completes at the timeout, or as Nova's migration monitor does it.
+POSTCOPY_AT_TIMEOUT = "timeout"
+POSTCOPY_NOVA = "nova"
+POSTCOPY_SWITCHES = (POSTCOPY_AT_TIMEOUT, POSTCOPY_NOVA)
+# Nova's monitor looks every 0.5 s (_live_migration_monitor) and switches to
+# post-copy once past the first pass when what is left fell by less than 10 %
+# since its last look (migration.should_switch_to_postcopy).
+NOVA_MONITOR_S = 0.5
+POSTCOPY_MIN_PROGRESS = 0.10
 HYPERVISOR_MODELS = ("textbook", "qemu")
 
 # Device state and guest resume, the part of QEMU's downtime that does not
@@ -134,10 +144,15 @@ class MigrationSpec:
     check_interval_s: float = 0.0
     # The guest's RAM, zero pages included (the flavor's); 0: all of it in use.
     ram_mib: float = 0.0
+    # With permit_post_copy: switch at the timeout only (force-complete), or
+    # as Nova does (``POSTCOPY_NOVA``: after a pass that made too little progress).
+    post_copy_switch: str = POSTCOPY_AT_TIMEOUT
 
     def __post_init__(self) -> None:
         if self.convergence not in CONVERGENCE_CHECKS:
             raise ValueError(f"convergence: one of {CONVERGENCE_CHECKS}")
+        if self.post_copy_switch not in POSTCOPY_SWITCHES:
+            raise ValueError(f"post_copy_switch: one of {POSTCOPY_SWITCHES}")
         if not 0.0 <= self.check_interval_s < math.inf:
             raise ValueError("check_interval_s: a non-negative number of seconds")
 
@@ -159,6 +174,7 @@ class MigrationSpec:
         fail_at_mib: float | None = None,
         convergence: str = ROUND_END,
         check_interval_s: float = 0.0,
+        post_copy_switch: str = POSTCOPY_AT_TIMEOUT,
     ) -> MigrationSpec:
         """A spec with Nova's schedule and timeout for this guest's data size."""
         size = data_gib(memory_mib if flavor_ram_mib is None else flavor_ram_mib, disk_gib)
@@ -178,6 +194,7 @@ class MigrationSpec:
             convergence=convergence,
             check_interval_s=check_interval_s,
             ram_mib=memory_mib if flavor_ram_mib is None else flavor_ram_mib,
+            post_copy_switch=post_copy_switch,
         )
 
 
@@ -313,6 +330,8 @@ class PreCopy:
             self.sent = x
             if self._end_round(bandwidth):
                 return EV_CONVERGED
+            if self.phase == POSTCOPY:
+                return EV_POSTCOPY
             # Most guests converge within a few rounds: only longer runs are worth a closed form.
             if self.rnd >= 6:
                 if self._stationary_without_hope(bandwidth, end):
@@ -449,6 +468,17 @@ class PreCopy:
             self.switch_t = self.t
             self.allowed_at_switch = self.downtime_allowed_s
             return True
+        if spec.permit_post_copy and spec.post_copy_switch == POSTCOPY_NOVA and self._postcopy_due(
+                dirtied, bandwidth):
+            # The guest goes on running on the destination; what the sync found
+            # is pulled from there (at the link's speed: no cap in post-copy).
+            self.phase = POSTCOPY
+            self.final = dirtied
+            self.sent = 0.0
+            self.switch_t = self.t
+            self.allowed_at_switch = self.downtime_allowed_s
+            self.rnd += 1
+            return False
         if self.spec.auto_converge and self.throttle < THROTTLE_MAX:
             if dirtied > THROTTLE_DIRTY_SHARE * self.x:
                 self.high_count += 1
@@ -464,6 +494,20 @@ class PreCopy:
         self.sent = 0.0
         self.rt = 0.0
         return False
+
+    def _postcopy_due(self, dirtied: float, bandwidth: float) -> bool:
+        """Nova's look straddling this sync: too little progress (or a next pass of over 5 s).
+
+        What QEMU reported left half a second before the pass ended (its zero
+        pages included in the first pass) against what the sync found.
+        """
+        before = min(self.x, bandwidth * NOVA_MONITOR_S)
+        if self.rnd == 0 and self.spec.disk_mib <= 0:
+            before += max(0.0, self.spec.ram_mib - self.spec.memory_mib)
+        if before <= 0:
+            return False
+        slow = dirtied * POSTCOPY_MIN_PROGRESS > bandwidth * NOVA_MONITOR_S  # the next look inside it
+        return (before - dirtied) / before < POSTCOPY_MIN_PROGRESS or slow
 
     def _on_timeout(self) -> str:
         # What is left: the unsent part of this round and what was dirtied during it.
@@ -564,6 +608,9 @@ class MigrationResult:
     allowed_downtime_s: float  # allowed downtime in force at the switch
     schedule: tuple[tuple[float, float], ...]
     timeout_s: float
+    # Auto-converge's CPU throttle on the guest when it paused or switched (0: none):
+    # the share of its vCPU time QEMU took away, what the guest's throughput lost.
+    throttle: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready; a figure that does not exist (never ends, never switched) is None."""
@@ -585,6 +632,7 @@ class MigrationResult:
                 {"from_s": t, "downtime_ms": round(d * 1000.0, 6)} for t, d in self.schedule
             ],
             "completion_timeout_s": self.timeout_s,
+            "guest_throttle_pct": round(self.throttle * 100.0, 3),
         }
 
 
@@ -616,13 +664,13 @@ def migrate(
             downtime = state.t - switch + resume_s
         return MigrationResult(
             outcome, True, state.t, downtime, rounds, state.total_sent, switch,
-            state.allowed_at_switch, spec.schedule, spec.timeout_s,
+            state.allowed_at_switch, spec.schedule, spec.timeout_s, state.throttle,
         )
     outcome = "aborted" if event == EV_ABORTED else ("failed" if event == EV_FAILED else "never-converges")
     total = state.t if event != EV_STUCK else math.inf
     return MigrationResult(
         outcome, False, total, 0.0, state.rnd + 1, state.total_sent, state.switch_t,
-        state.allowed_at_switch, spec.schedule, spec.timeout_s,
+        state.allowed_at_switch, spec.schedule, spec.timeout_s, state.throttle,
     )
 
 
@@ -644,6 +692,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout-action", choices=("abort", "force_complete"), default="abort")
     parser.add_argument("--permit-post-copy", action="store_true")
     parser.add_argument("--permit-auto-converge", action="store_true")
+    parser.add_argument(
+        "--post-copy-switch", choices=POSTCOPY_SWITCHES, default=POSTCOPY_AT_TIMEOUT,
+        help="with --permit-post-copy: switch only when Nova force-completes at the timeout "
+        "(default), or as Nova's monitor does (after a pass that left 90 %% or more of what "
+        "was left half a second before)",
+    )
     parser.add_argument(
         "--resume-ms", type=float, default=None,
         help="fixed part of the downtime: device state and guest resume "
@@ -704,6 +758,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (), args.downtime_ms, args.downtime_steps, args.downtime_delay_s,
         args.completion_timeout_s_per_gib, args.timeout_action, args.permit_post_copy,
         args.permit_auto_converge, None, convergence, CHECK_INTERVAL_S if qemu else 0.0,
+        args.post_copy_switch,
     )
     result = migrate(spec, bandwidth, resume_ms / 1000.0, link)
     if args.json:
@@ -715,6 +770,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"downtime:         {result.downtime_s * 1000.0:.3f} ms")
     print(f"rounds:           {result.rounds}")
     print(f"sent:             {result.sent_mib:.1f} MiB")
+    if result.throttle:
+        print(f"guest throttled:  {result.throttle * 100:.0f} % of its vCPU time (auto-converge)")
     timeout = f"{result.timeout_s:.0f} s" if result.timeout_s else "none"
     print(f"completion timeout: {timeout} ({args.timeout_action})")
     print("downtime schedule:")

@@ -253,6 +253,7 @@ class Migrations:
             convergence=p.migration_convergence,
             check_interval_s=p.migration_check_interval_s,
             ram_mib=float(info.ram_mib),
+            post_copy_switch=p.post_copy_switch,
         )
         self._specs[server] = spec
         return spec

@@ -22,7 +22,13 @@ from simulator.distributions import (
     Uniform,
     dist_from_dict,
 )
-from simulator.migration import CHECK_INTERVAL_S, CONTINUOUS, CONVERGENCE_CHECKS
+from simulator.migration import (
+    CHECK_INTERVAL_S,
+    CONTINUOUS,
+    CONVERGENCE_CHECKS,
+    POSTCOPY_NOVA,
+    POSTCOPY_SWITCHES,
+)
 
 TIMEOUT_ACTIONS = nova.TIMEOUT_ACTIONS
 # What to do with a server whose live migration failed for good.
@@ -43,6 +49,9 @@ class SimParams:
     completion_timeout_s_per_gib: int = nova.LIVE_MIGRATION_COMPLETION_TIMEOUT_S_PER_GIB
     timeout_action: str = "abort"  # live_migration_timeout_action
     permit_post_copy: bool = False
+    # When a permitted post-copy starts: as Nova's monitor does ("nova"), or
+    # only at the completion timeout with force_complete ("timeout").
+    post_copy_switch: str = POSTCOPY_NOVA
     permit_auto_converge: bool = False
     max_concurrent_live_migrations: int = nova.MAX_CONCURRENT_LIVE_MIGRATIONS  # outgoing, per host
     # Nova's live_migration_bandwidth: a per-migration cap, MiB/s (0: none).
@@ -131,6 +140,8 @@ class SimParams:
             raise ValueError("completion_timeout_s_per_gib cannot be negative")
         if self.timeout_action not in TIMEOUT_ACTIONS:
             raise ValueError(f"timeout_action: one of {TIMEOUT_ACTIONS}")
+        if self.post_copy_switch not in POSTCOPY_SWITCHES:
+            raise ValueError(f"post_copy_switch: one of {POSTCOPY_SWITCHES}")
         if self.migration_convergence not in CONVERGENCE_CHECKS:
             raise ValueError(f"migration_convergence: one of {CONVERGENCE_CHECKS}")
         if not 0.0 <= self.migration_check_interval_s <= 10.0:

@@ -57,3 +57,22 @@ def test_looking_at_every_instant_pauses_as_soon_as_the_rest_fits() -> None:
 def test_an_unknown_convergence_check_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="migration_convergence: one of"):
         fixed_params(migration_convergence="sometimes")
+
+
+def test_a_guest_that_outruns_its_link_goes_post_copy_where_permitted() -> None:
+    # 2048 MiB dirtied at 2048 MiB/s on 1024 MiB/s NICs: never converges. With post-copy
+    # permitted Nova switches after round 0 (2 s): the VNF is out for the resume only.
+    snap = cloud(
+        [host("h1", nic=1024.0), host("h2", nic=1024.0)],
+        [server("s", "h1", ram=2048, dirty=2048.0)],
+        [vnf("solo", HaModel.NONE, [("s", MemberRole.MEMBER)], outage_budget_s=1.0)],
+    )
+    result = simulate(snap, plan([step("h1", ("s", K.LIVE_MIGRATE, "h2"))]),
+                      fixed_params(permit_post_copy=True), seed=1)
+    [migration] = [e for e in result.events if e.kind == "live-migrate"]
+    assert migration.detail.endswith("post-copy")
+    assert migration.downtime_s == pytest.approx(0.1)
+    assert result.vnf_outage_s["solo"] == pytest.approx(0.1)
+    # From the disable's end (5 s): overhead 5 s, round 0 in 2 s, the 2048 MiB pulled in 2 s
+    # while the guest runs on the destination.
+    assert (migration.time, migration.end, migration.detail) == (5.0, 14.0, "to h2, 2 rounds, post-copy")

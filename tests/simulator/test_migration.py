@@ -371,3 +371,54 @@ def test_command_line_refuses_a_link_without_speed(capsys: pytest.CaptureFixture
               "--link-mibps", "0"])
     assert exc.value.code == 2
     assert "--link-mibps must be positive" in capsys.readouterr().err
+
+
+def test_post_copy_as_nova_switches_after_a_pass_that_made_too_little_progress() -> None:
+    # 2000 MiB/s dirtied on a 1000 MiB/s link: after round 0 (4.096 s) the sync finds the
+    # whole 4096 MiB dirty, against 500 MiB left half a second before: Nova switches at
+    # once. The guest runs on the destination, which pulls the 4096 MiB at the link's speed.
+    spec = MigrationSpec.for_nova(4096, 2000, permit_post_copy=True, post_copy_switch="nova")
+    result = migrate(spec, 1000, resume_s=0.002, switchover_mibps=10000)
+    assert result.outcome == "post-copy"
+    assert result.switch_s == pytest.approx(4.096)
+    assert result.downtime_s == 0.002  # device state and resume only
+    assert result.total_s == pytest.approx(4.096 + 0.4096)
+    # Only at the timeout, as before, by default.
+    late = migrate(MigrationSpec.for_nova(4096, 2000, timeout_action="force_complete",
+                                          permit_post_copy=True), 1000)
+    assert late.switch_s == 3200.0
+
+
+def test_post_copy_as_nova_leaves_a_migration_that_progresses() -> None:
+    # 100 MiB/s dirtied: round 1 holds 409.6 MiB against 500 left before the sync
+    # (18 % progress): no switch, and round 1 converges as without post-copy.
+    with_post = migrate(MigrationSpec.for_nova(4096, 100, permit_post_copy=True,
+                                               post_copy_switch="nova"), 1000)
+    without = migrate(MigrationSpec.for_nova(4096, 100), 1000)
+    assert with_post == without
+    assert with_post.outcome == "converged"
+    with pytest.raises(ValueError, match="post_copy_switch: one of"):
+        MigrationSpec(memory_mib=1, post_copy_switch="soon")
+
+
+def test_auto_converge_reports_what_it_took_from_the_guest() -> None:
+    # QEMU's steps: 20 % after two syncs that dirtied more than half of what was sent,
+    # then 10 % more each two; the throttle in force at the pause is what the guest lost.
+    result = migrate(MigrationSpec.for_nova(4096, 2000, permit_auto_converge=True), 1000)
+    assert result.outcome == "converged"
+    assert result.throttle >= 0.2
+    assert round((result.throttle - 0.2) / 0.1, 6).is_integer()
+    assert result.to_dict()["guest_throttle_pct"] == pytest.approx(result.throttle * 100)
+    assert migrate(MigrationSpec.for_nova(4096, 100), 1000).throttle == 0.0
+
+
+def test_the_command_line_switches_to_post_copy_as_nova_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.migration import main
+
+    code = main(["--memory-mib", "4096", "--dirty-rate-mibps", "2000", "--bandwidth-mibps", "1000",
+                 "--permit-post-copy", "--post-copy-switch", "nova", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert (code, out["outcome"], out["switch_s"]) == (0, "post-copy", pytest.approx(4.096))
+    main(["--memory-mib", "4096", "--dirty-rate-mibps", "2000", "--bandwidth-mibps", "1000",
+          "--permit-post-copy", "--json"])
+    assert json.loads(capsys.readouterr().out)["outcome"] == "aborted"  # today's meaning
