@@ -103,6 +103,34 @@ def _config(plan: Plan, config: dict[str, Any] | None) -> dict[str, Any]:
     return config
 
 
+def hook_names(config: dict[str, Any]) -> dict[str, str]:
+    """The name of each hook an execution's settings pick (a built-in given inline by its
+    kind; none given: the built-in)."""
+    names = {}
+    for field, default in planning.DEFAULT_HOOKS.items():
+        value = config.get(field)
+        names[field] = (value if isinstance(value, str)
+                        else str(value.get("kind", "")) if isinstance(value, dict) else default)
+    return names
+
+
+def _check_hooks_approved(plan: Plan, config: dict[str, Any]) -> None:
+    """The hooks that run the plan are the ones its approval covers (approval_hash).
+
+    An approval from before hooks were covered (none recorded) allows any
+    configured hook, as it did then."""
+    approved = plan.approved_hooks or {}
+    if not approved:
+        return
+    asked = hook_names(config)
+    wrong = [f"{field} {asked[field]!r} (approved: {approved.get(field)!r})"
+             for field in planning.DEFAULT_HOOKS if asked[field] != approved.get(field)]
+    if wrong:
+        raise ExecutionError(
+            "The approval covers other hooks than this start asks for: " + "; ".join(wrong)
+            + ". Start it with the approved hooks, or have the plan approved with these.")
+
+
 def start_execution(plan: Plan, user, config: dict[str, Any] | None = None) -> Execution:
     """Start an approved plan, exactly as approved; returns the queued execution."""
     _require_admin(user)
@@ -118,6 +146,7 @@ def start_execution(plan: Plan, user, config: dict[str, Any] | None = None) -> E
     if Execution.objects.filter(plan=plan, state__in=UNDER_WAY).exists():
         raise Busy("This plan already has an execution under way.")
     config = _config(plan, config)
+    _check_hooks_approved(plan, config)
     pure = planning.pure_plan(plan)
     snapshot = planning.plan_snapshot(plan)
     vnf_of = {server: vnf.name for server, vnf in snapshot.vnf_of_server.items()}

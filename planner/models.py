@@ -50,6 +50,11 @@ class Plan(models.Model):
         "Simulation", on_delete=models.PROTECT, related_name="+", null=True, blank=True,
         help_text="The estimate the approver saw, pinned with the approval.",
     )
+    approved_hooks = models.JSONField(
+        default=dict, blank=True,
+        help_text="The named hooks the approval covers: upgrade_driver and vnf_manager "
+        "(empty: approved before hooks were covered).",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

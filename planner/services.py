@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -53,16 +54,41 @@ def content_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def approval_hash(plan: Plan, simulation_id: int | None) -> str:
-    """What an approval covers: content, policy, inventory version and the estimate seen."""
+def approval_hash(plan: Plan, simulation_id: int | None,
+                  hooks: Mapping[str, str] | None = None) -> str:
+    """What an approval covers: content, policy, inventory version, the estimate seen and
+    the named hooks that will run it (``hooks``, default the plan's approved ones)."""
     version = plan.inventory_version
-    return content_hash({
+    covered: dict[str, Any] = {
         "content": plan.content_hash,
         "policy": plan.options,
         "inventory": version.fingerprint if version is not None else "",
         "inventory_version": version.number if version is not None else 0,
         "simulation": simulation_id,
-    })
+    }
+    hooks = plan.approved_hooks if hooks is None else hooks
+    if hooks:  # an approval from before hooks were covered keeps its hash
+        covered["hooks"] = dict(hooks)
+    return content_hash(covered)
+
+
+# The hooks an approval covers when the approver names none: the built-ins.
+DEFAULT_HOOKS = {"upgrade_driver": "sandbox", "vnf_manager": "none"}
+
+
+def approval_hooks(hooks: Mapping[str, Any] | None) -> dict[str, str]:
+    """The hook names an approval covers (the built-ins where none is named)."""
+    if hooks is not None and not isinstance(hooks, Mapping):
+        raise WorkflowError("hooks: an object of hook names, e.g. "
+                            '{"upgrade_driver": "ansible", "vnf_manager": "vnfm"}.')
+    out = dict(DEFAULT_HOOKS)
+    for key, name in (hooks or {}).items():
+        if key not in DEFAULT_HOOKS:
+            raise WorkflowError(f"hooks: unknown hook {key!r} (upgrade_driver, vnf_manager).")
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise WorkflowError(f"hooks.{key}: the name of a configured hook.")
+        out[key] = name
+    return out
 
 
 # Audit actions by which a user shapes a plan: such a user may not approve it.
@@ -298,7 +324,8 @@ def _reshape(plan: Plan, user, action: str, note: str, **changes: Any) -> Plan:
         updated = Plan.objects.filter(
             pk=plan.pk, content_hash=plan.content_hash, state=old, state__in=_CHANGEABLE
         ).update(state=PlanState.DRAFT, approved_by=None, approved_hash="",
-                 approved_simulation=None, updated=timezone.now(), **changes)
+                 approved_simulation=None, approved_hooks={}, updated=timezone.now(),
+                 **changes)
         if updated != 1:
             raise WorkflowError("The plan changed meanwhile (or started); reload it and try again.")
         plan.refresh_from_db()
@@ -330,7 +357,8 @@ def replan(plan: Plan, user, comment: str = "") -> Plan:
         old = plan.state
         updated = Plan.objects.filter(pk=plan.pk, state=old, content_hash=plan.content_hash).update(
             state=PlanState.PLANNING, inventory_version=version, approved_by=None,
-            approved_hash="", approved_simulation=None, updated=timezone.now())
+            approved_hash="", approved_simulation=None, approved_hooks={},
+            updated=timezone.now())
         if updated != 1:
             raise WorkflowError("The plan changed meanwhile (or started); reload it and try again.")
         plan.refresh_from_db()
@@ -403,8 +431,10 @@ def submit_plan(plan: Plan, user, comment: str = "") -> Plan:
                        comment)
 
 
-def approve_plan(plan: Plan, user, comment: str = "", simulation: int | None = None) -> Plan:
-    """Approve what the approver saw: content, policy, inventory version and one estimate.
+def approve_plan(plan: Plan, user, comment: str = "", simulation: int | None = None,
+                 hooks: Mapping[str, Any] | None = None) -> Plan:
+    """Approve what the approver saw: content, policy, inventory version, one estimate and
+    the named hooks that will run it (``hooks``, the built-ins by default).
 
     ``simulation`` is the estimate shown to the approver (default: the latest
     baseline simulation of this content); it is pinned with the approval.
@@ -413,14 +443,15 @@ def approve_plan(plan: Plan, user, comment: str = "", simulation: int | None = N
     if user.pk in shapers(plan):
         raise NotAllowed("You created or changed this plan: another approver must approve it.")
     estimate = _estimate_for(plan, simulation)
+    covered = approval_hooks(hooks)
     reasons = plan_drift(plan)
     if reasons:
         raise WorkflowError("The plan is out of date with the cloud (" + "; ".join(reasons[:5])
                             + "): re-plan it first.")
     return _transition(plan, user, "approved", {PlanState.SUBMITTED}, PlanState.APPROVED,
                        comment or f"estimate: simulation {estimate.pk}", approved_by=user,
-                       approved_hash=approval_hash(plan, estimate.pk),
-                       approved_simulation=estimate)
+                       approved_hash=approval_hash(plan, estimate.pk, covered),
+                       approved_simulation=estimate, approved_hooks=covered)
 
 
 def _estimate_for(plan: Plan, simulation: int | None) -> Simulation:
@@ -449,7 +480,8 @@ def reject_plan(plan: Plan, user, comment: str) -> Plan:
 def is_approved_as_is(plan: Plan) -> bool:
     return (plan.state in (PlanState.APPROVED, PlanState.EXECUTING)
             and bool(plan.approved_hash)
-            and plan.approved_hash == approval_hash(plan, plan.approved_simulation_id))
+            and plan.approved_hash == approval_hash(plan, plan.approved_simulation_id,
+                                                    plan.approved_hooks))
 
 
 def mark_executing(plan: Plan, user) -> Plan:

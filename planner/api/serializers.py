@@ -97,6 +97,10 @@ class ApproveSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     simulation = serializers.IntegerField(required=False, allow_null=True, default=None,
                                           min_value=1, max_value=2**31 - 1)
+    hooks = serializers.DictField(
+        child=serializers.CharField(max_length=100), required=False, allow_null=True,
+        default=None, help_text="The named hooks the approval covers: upgrade_driver, "
+        "vnf_manager (default: the built-ins sandbox and none).")
 
 
 class CommentSerializer(serializers.Serializer):

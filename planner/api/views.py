@@ -128,7 +128,8 @@ class PlanViewSet(
         try:
             plan = services.approve_plan(self.get_object(), request.user,
                                          body.validated_data["comment"],
-                                         simulation=body.validated_data["simulation"])
+                                         simulation=body.validated_data["simulation"],
+                                         hooks=body.validated_data["hooks"])
         except services.WorkflowError as exc:
             return _refusal(exc)
         return Response(s.PlanSerializer(plan, context={"request": request}).data)
