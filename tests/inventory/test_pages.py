@@ -49,6 +49,16 @@ def test_host_detail_shows_servers_capacity_and_versions(admin_client, lab):
     assert "behind" in page
 
 
+def test_host_detail_says_where_each_servers_memory_figures_came_from(admin_client, lab):
+    # lb-2's figures come from the inventory file; a refresh measured its memory in use.
+    m.Server.objects.filter(name="lb-2").update(memory_used_mib=1900, memory_source="measured")
+    host = m.Host.objects.get(name="cmp3")
+    page = admin_client.get(f"/inventory/hosts/{host.pk}/").content.decode()
+    row = next(line for line in page.split("<tr>") if "<td>lb-2</td>" in line)
+    assert '1900 <span class="muted source" title="Measured on the cloud">measured</span>' in row
+    assert '5.0 <span class="muted source" title="From the inventory file">file</span>' in row
+
+
 def test_vnf_pages(admin_client, lab):
     listing = admin_client.get("/inventory/vnfs/?ha_model=n%2Bm").content.decode()
     assert "loadbalancer" in listing and "firewall" not in listing
