@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from escalator_site import roles
 from executor import services
 from executor.choices import FINAL_STATES, UNDER_WAY, ExecutionState
+from executor.gates import gates
 from executor.models import Execution
 from executor.reports import report, report_csv, simulation_of
 from planner.choices import PlanState
@@ -72,18 +73,22 @@ def execution_detail(request, pk: int):
                           "finished": finished, "complete": finished == len(wave_steps)})
     state = execution.state
     final = state in FINAL_STATES
+    # Paused by an alarm or a window: it runs again by itself; Pause keeps it paused.
+    held = services.held(execution)
+    page["held"] = held
     return render(request, "executor/execution_detail.html", {
         "execution": execution, "waves": wave_rows, "steps": list(steps.values()),
         "events": events, "final": final,
         "controls": {
-            "pause": state in (ExecutionState.QUEUED, ExecutionState.RUNNING),
-            "resume": state in (ExecutionState.PAUSED, ExecutionState.BLOCKED),
+            "pause": state in (ExecutionState.QUEUED, ExecutionState.RUNNING) or held,
+            "resume": state in (ExecutionState.PAUSED, ExecutionState.BLOCKED) and not held,
             "abort": not final and state != ExecutionState.ABORTING,
             "retry": not final and any(s.state == "failed" for s in steps.values()),
             "skip": not final and any(s.state in ("failed", "pending")
                                       for s in steps.values()),
         },
-        "report": data, "page": page, "can_execute": roles.can_execute(request.user)})
+        "report": data, "page": page, "can_execute": roles.can_execute(request.user),
+        "gates": gates(execution)})
 
 
 def _simulated_total(execution: Execution) -> float | None:

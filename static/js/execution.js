@@ -13,6 +13,7 @@
   let lastSeq = page.last_seq;
   let origin = page.origin;  // epoch s of the first step's start
   let state = page.state;
+  let held = !!page.held;
   let started = page.started, finished = page.finished;
   const now = () => Date.now() / 1000;
   const $ = id => document.getElementById(id);
@@ -92,8 +93,9 @@
     const failed = all.filter(s => s.state === "failed");
     const skippable = all.filter(s => s.state === "failed" || s.state === "pending");
     const show = {
-      pause: state === "queued" || state === "running",
-      resume: state === "paused" || state === "blocked",
+      // Paused by an alarm or a window (held), it resumes by itself: Pause keeps it paused.
+      pause: state === "queued" || state === "running" || held,
+      resume: (state === "paused" && !held) || state === "blocked",
       abort: state !== "aborting",
       retry: failed.length > 0,
       skip: skippable.length > 0,
@@ -276,6 +278,7 @@
       const cell = document.querySelector(`#step-table tr[data-step="${CSS.escape(e.step)}"] .attempts`);
       if (cell) cell.textContent = e.data.attempt;
     }
+    if ((e.kind === "execution" || e.kind === "control") && e.data.state) held = !!e.data.held;
     if (e.kind === "execution" || e.kind === "control") {
       setExecutionState(e.data.state, e.data.cause, e.kind === "execution", at);
     }
@@ -287,6 +290,8 @@
       box.className = "notice";
       box.dataset.hold = e.data.holding ? e.kind : "";
     }
+    // The windows, canary and alarm lines (execution_gates.js) follow the same events.
+    document.dispatchEvent(new CustomEvent("execution-event", {detail: e}));
     drawGantt();
   }
 
