@@ -179,6 +179,10 @@ TASK_BACKEND = env_str("TASK_BACKEND", "thread")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Per user at once (planner/services.py): simulations queued or running, and plans
+# searched in the background; more is refused with 429 naming the limit.
+ESCALATOR_USER_MAX_SIMULATIONS = env_int("ESCALATOR_USER_MAX_SIMULATIONS", 8)
+ESCALATOR_USER_MAX_SEARCHES = env_int("ESCALATOR_USER_MAX_SEARCHES", 2)
 
 REST_FRAMEWORK = {
     # Token first: a request without credentials gets 401 with WWW-Authenticate: Token.

@@ -49,6 +49,37 @@ class NotAllowed(WorkflowError):
     pass
 
 
+class TooMany(WorkflowError):
+    """A user's limit of background work queued or running reached (HTTP 429)."""
+
+
+# Per user, at once: simulations queued or running, and plans being searched in
+# the background (settings ESCALATOR_USER_MAX_SIMULATIONS / _SEARCHES).
+USER_LIMITS = {"simulation": ("ESCALATOR_USER_MAX_SIMULATIONS", 8),
+               "search": ("ESCALATOR_USER_MAX_SEARCHES", 2)}
+
+
+def _check_user_limit(user, kind: str) -> None:
+    """Refuse, naming the limit, more background work than one user may have at once:
+    one planner's sweeps never take every worker from everybody else."""
+    from django.conf import settings
+
+    if user is None or not user.is_authenticated:
+        return
+    setting, default = USER_LIMITS[kind]
+    limit = int(getattr(settings, setting, default))
+    if kind == "simulation":
+        busy = Simulation.objects.filter(requested_by=user,
+                                         state__in=(JobState.QUEUED, JobState.RUNNING)).count()
+        noun = "simulations"
+    else:
+        busy = Plan.objects.filter(author=user, state=PlanState.PLANNING).count()
+        noun = "plan searches"
+    if busy >= limit:
+        raise TooMany(f"{user.get_username()} already has {busy} {noun} queued or running: "
+                      f"the limit is {limit} per user ({setting}); wait for one to finish.")
+
+
 def content_hash(content: dict[str, Any]) -> str:
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -196,6 +227,8 @@ def create_plan(user, strategy: str, options: dict[str, Any] | None = None,
         raise WorkflowError(f"Options: {exc}") from exc
     cloud_row = get_cloud(cloud)
     with transaction.atomic():
+        if background:
+            _check_user_limit(user, "search")
         plan = Plan.objects.create(
             cloud=cloud_row,
             inventory_version=current_version(cloud_row),
@@ -406,6 +439,8 @@ def request_simulation(plan: Plan, user, runs: int = 20, seed: int = 0,
         SimParams.from_dict(params or {})
     except (ValueError, TypeError, KeyError) as exc:
         raise WorkflowError(f"Simulation parameters: {exc}") from exc
+    if start:
+        _check_user_limit(user, "simulation")
     simulation = Simulation.objects.create(
         plan=plan, runs=runs, seed=seed, params=params or {}, content_hash=plan.content_hash,
         requested_by=user, inventory_version_id=plan.inventory_version_id,

@@ -16,7 +16,9 @@ from planner.models import Plan, PrecheckRun, Simulation
 
 
 def _refusal(exc: Exception) -> Response:
-    code = status.HTTP_403_FORBIDDEN if isinstance(exc, services.NotAllowed) else 400
+    code = (status.HTTP_403_FORBIDDEN if isinstance(exc, services.NotAllowed)
+            else status.HTTP_429_TOO_MANY_REQUESTS if isinstance(exc, services.TooMany)
+            else 400)
     return Response({"detail": str(exc)}, status=code)
 
 
