@@ -10,6 +10,7 @@ from executor.metrics import metrics_view
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("search/", views.search, name="search"),
+    path("preferences/", views.preferences, name="preferences"),
     # Pages name their icon; this answers the browsers and tools that ask for the old path.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("accounts/", include("django.contrib.auth.urls")),

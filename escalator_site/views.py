@@ -67,3 +67,31 @@ def search(request):
     return render(request, "search.html", {
         "query": query, "results": results, "limit": SEARCH_LIMIT,
         "found": sum(len(rows) for rows in results.values())})
+
+
+@login_required
+def preferences(request):
+    """The user's display choices: the time zone of every page's times."""
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from escalator_site.models import time_zone_names
+    from escalator_site.time_zones import set_time_zone, time_zone_of
+
+    error = ""
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = ""
+    if request.method == "POST":
+        chosen = request.POST.get("time_zone", "")[:64]
+        try:
+            set_time_zone(request.user, chosen)
+        except ValidationError as exc:
+            error = "; ".join(exc.message_dict.get("time_zone", exc.messages))
+        else:
+            return redirect(back or "preferences")
+    status = 400 if error else 200
+    return render(request, "preferences.html", {
+        "zones": time_zone_names(), "current": time_zone_of(request.user), "error": error,
+        "next": back}, status=status)

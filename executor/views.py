@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from escalator_site import roles
+from escalator_site import paging, roles
 from executor import services
 from executor.choices import FINAL_STATES, UNDER_WAY, ExecutionState
 from executor.gates import gates
@@ -26,14 +26,16 @@ from planner.models import Plan
 
 @login_required
 def execution_list(request):
-    executions = list(Execution.objects.select_related("plan", "started_by")[:200])
+    page = paging.page_of(request, Execution.objects.select_related("plan", "started_by"))
+    executions = list(page)
     now = timezone.now()
     for e in executions:
         end = e.finished or (now if e.state in UNDER_WAY else None)
         e.duration_s = (end - e.started).total_seconds() if e.started and end else None
     startable = Plan.objects.filter(state=PlanState.APPROVED).order_by("-updated")
     return render(request, "executor/execution_list.html", {
-        "executions": executions, "startable": startable,
+        "executions": executions, "startable": startable, "page": page,
+        "page_sizes": paging.PAGE_SIZES, "query_no_page": paging.query_without(request, "page"),
         "can_execute": roles.can_execute(request.user)})
 
 

@@ -179,7 +179,7 @@ def comparison(simulations: list[Simulation]) -> dict[str, Any]:
         ("Runs", [s.runs for s in simulations]),
         ("Seed", [s.seed for s in simulations]),
         ("Validator", ["ok" if s.plan.is_valid else "violations" for s in simulations]),
-        ("Lower bound (min)", [round((s.plan.lower_bound_s or 0) / 60, 1) for s in simulations]),
+        ("Lower bound, cloud-wide under its limits (min)", [round((s.plan.lower_bound_s or 0) / 60, 1) for s in simulations]),
     ]
     for label, values in static:
         rows.append({"label": label, "cells": [{"value": v, "mark": ""} for v in values],

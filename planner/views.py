@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from escalator_site import roles
+from escalator_site import paging, roles
 from inventory.services import CloudNotFound, current_version, default_cloud
 from planner import charts, services
 from planner.choices import PlanState
@@ -40,8 +40,11 @@ def plan_list(request):
     state = request.GET.get("state")
     if state:
         plans = plans.filter(state=state)
+    page = paging.page_of(request, plans)
     return render(request, "planner/plan_list.html", {
-        "plans": plans[:200], "states": PlanState.choices, "state": state,
+        "plans": page, "page": page, "page_sizes": paging.PAGE_SIZES,
+        "query_no_page": paging.query_without(request, "page"),
+        "states": PlanState.choices, "state": state,
         "can_plan": roles.can_plan(request.user),
     })
 

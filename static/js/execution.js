@@ -18,6 +18,16 @@
   const now = () => Date.now() / 1000;
   const $ = id => document.getElementById(id);
   const finishedStep = s => s.state === "done" || s.state === "skipped";
+  // Clock times in the zone the user chose (the page names it); UTC if the browser lacks it.
+  const ZONE = document.body.dataset.timeZone || "UTC";
+  // The zone is named as the page names it (the browser may prefer an older alias).
+  let zoneName = ZONE;
+  const clockFormat = (() => {
+    const options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+    try { return new Intl.DateTimeFormat("en-GB", { ...options, timeZone: ZONE }); }
+    catch (e) { zoneName = "UTC"; return new Intl.DateTimeFormat("en-GB", { ...options, timeZone: "UTC" }); }
+  })();
+  const clock = epochMs => clockFormat.format(new Date(epochMs));
 
   function duration(seconds) {
     const s = Math.max(0, Math.round(seconds));
@@ -66,8 +76,8 @@
       remaining = total * open.length / all.length;
     }
     remaining = Math.max(0, remaining);
-    const end = new Date((now() + remaining) * 1000).toISOString().slice(11, 19);
-    return `about ${duration(remaining)} (ends near ${end} UTC)`;
+    const end = clock((now() + remaining) * 1000);
+    return `about ${duration(remaining)} (ends near ${end} ${zoneName})`;
   }
 
   function countDone() {
@@ -270,9 +280,9 @@
     $("last-seq").textContent = e.seq;
     const li = document.createElement("li");
     li.dataset.seq = e.seq;
-    li.textContent = `#${e.seq} ${e.at.slice(11, 19)} [${e.kind}] ${e.message}`;
-    $("log").prepend(li);
     const at = Date.parse(e.at) / 1000;
+    li.textContent = `#${e.seq} ${clock(at * 1000)} [${e.kind}] ${e.message}`;
+    $("log").prepend(li);
     if (e.kind === "step" && e.data.state) setStepState(e.step, e.data.state, at, e.data.error);
     if (e.kind === "step" && e.data.attempt) {
       const cell = document.querySelector(`#step-table tr[data-step="${CSS.escape(e.step)}"] .attempts`);

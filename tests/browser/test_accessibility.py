@@ -93,7 +93,7 @@ def test_the_main_pages_have_no_serious_accessibility_violation(page, live_site,
         f"/inventory/hosts/{Host.objects.order_by('name').first().pk}/",
         "/inventory/servers/", "/inventory/server-groups/", "/inventory/vnfs/",
         f"/inventory/vnfs/{Vnf.objects.order_by('name').first().pk}/", "/inventory/import/",
-        "/planning/precheck/", "/planning/plans/", "/planning/plans/new/",
+        "/planning/precheck/", "/planning/plans/", "/planning/plans/new/", "/preferences/",
         plan.get_absolute_url(), "/planning/whatif/", "/executions/",
         execution.get_absolute_url(),
     ]
