@@ -41,11 +41,26 @@ def make_cloud() -> FakeCloud:
 def machine(cloud, store, plan=None, sleeps=None, lost=None, **policy) -> Machine:
     specs = build_steps(plan or serial_plan(), {"fw-a": "firewall", "fw-b": "firewall",
                                                 "lb-1": "lb", "lb-2": "lb"})
+    clock = _Clock(sleeps)
     return Machine(specs, cloud, store, vnf_manager=RecordingVnfm(cloud),
                    upgrade_driver=FakeUpgrade(cloud, lost), policy=Policy(**policy),
                    plan_label="plan 'rolling' (execution 1) to 2026.2",
-                   target_versions=NEW, now=lambda: 0.0,
-                   sleep=(sleeps.append if sleeps is not None else lambda s: None))
+                   target_versions=NEW, now=clock.now, sleep=clock.sleep)
+
+
+class _Clock:
+    """Simulated time: a sleep advances it at once, so a wait bounded by time ends."""
+
+    def __init__(self, sleeps: list[float] | None) -> None:
+        self.t, self.sleeps = 0.0, sleeps
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+        if self.sleeps is not None:
+            self.sleeps.append(seconds)
 
 
 EXPECTED = [
