@@ -409,9 +409,9 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
     kind = "cold-migrate" if cold else "live-migrate"
     fresh = "baseline" not in notes
     if fresh:
+        # Saved with the destination, before the request: one write, not two.
         ids = [int(m.id) for m in cloud.migrations(server_id=sid) if m.id.isdigit()]
         notes["baseline"] = max(ids, default=0)
-        ctx.save()
 
     def ours() -> list[Any]:
         baseline = int(notes.get("baseline", 0))
@@ -466,6 +466,7 @@ def migrate(ctx: StepContext, sid: str, name: str, source: str, target: str | No
                              "outside this wave was full, in another zone or held its "
                              "anti-affinity peer)")
         notes["dest"] = dest
+        ctx.save()  # the baseline is known before Nova has the request
         ctx.log(f"{kind} {name} {source} -> {dest}, attempt {attempts + 1}",
                 server=name, attempt=attempts + 1, dest=dest)
         with ctx.reserving(server, dest):

@@ -512,8 +512,14 @@ class Sandbox:
         self._check_host(host)
         with self._lock:
             running = host not in self._stopped
-            self.harness.restart_compute(host, running=running)
+            service = self.harness.restart_compute(host, running=running)
             self._stopped.discard(host)
+            # Nova's first heartbeat comes 5 s after a start (its
+            # INITIAL_REPORTING_DELAY), harmless beside a real cloud's 60 s
+            # down time but as long as the sandbox's short one: a host back
+            # from a 2 s reboot would then look down to the scheduler for a
+            # few seconds after it serves ("No valid host"). Report at once.
+            _report_state(service.servicegroup_api._driver, service)
 
     def upgrade_host(self, host: str, down_s: float,
                      versions: Mapping[str, str] | None = None) -> dict[str, str]:
