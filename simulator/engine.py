@@ -5,7 +5,12 @@ Waves run in order and the hosts of a wave in parallel. Per host: disable
 through ``max_concurrent_live_migrations`` workers, upgrade, reboot, verify,
 enable, and start again what was stopped or parked there. Every duration is
 drawn from the run's one ``random.Random(seed)``; SimPy's event order is
-deterministic, so a seed reproduces a run exactly.
+deterministic, so a seed reproduces a run exactly. With ``common_numbers``
+each draw comes instead from a stream of its own, keyed by the seed, what is
+drawn and for whom (``cold/<server>``, ``reboot/<host>``...): two plans run
+with the same seed then draw the same durations for the same server or
+host, whatever else they do and in whatever order (common random numbers:
+the difference of the two runs is the plans', not the draws').
 
 Only hosts and move workers are SimPy processes; migrations
 (simulator.moves), switchovers and restarts are callbacks on timeouts (far
@@ -56,14 +61,17 @@ from simulator.records import (
 )
 
 
-def simulate(snapshot: Snapshot, plan: Plan, params: SimParams | None = None, seed: int = 0) -> RunResult:
+def simulate(
+    snapshot: Snapshot, plan: Plan, params: SimParams | None = None, seed: int = 0,
+    common_numbers: bool = False,
+) -> RunResult:
     """Execute ``plan`` on ``snapshot`` in simulated time; the same seed gives the same result."""
     # A run allocates many small long-lived objects (records, events): the
     # cyclic garbage collector would rescan them again and again for nothing.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Run(snapshot, plan, params or SimParams(), seed).run()
+        return _Run(snapshot, plan, params or SimParams(), seed, common_numbers).run()
     finally:
         if enabled:
             gc.enable()
@@ -88,13 +96,17 @@ def _check_plan(snapshot: Snapshot, plan: Plan) -> None:
 
 
 class _Run:
-    def __init__(self, snapshot: Snapshot, plan: Plan, params: SimParams, seed: int) -> None:
+    def __init__(
+        self, snapshot: Snapshot, plan: Plan, params: SimParams, seed: int, common_numbers: bool = False
+    ) -> None:
         _check_plan(snapshot, plan)
         self.snapshot = snapshot
         self.plan = plan
         self.params = params
         self.seed = seed
         self.rng = random.Random(seed)
+        # Per key, its own stream (common random numbers), or None: the run's one stream.
+        self.streams: dict[str, random.Random] | None = {} if common_numbers else None
         self.env = simpy.Environment()
         self.events: list[Event] = []
         self.failures: list[Failure] = []
@@ -132,8 +144,19 @@ class _Run:
 
     # --- bookkeeping
 
-    def draw(self, dist: Distribution) -> float:
-        return dist.sample(self.rng)
+    def stream(self, key: str) -> random.Random:
+        """The stream a draw for ``key`` comes from (the run's one without common numbers)."""
+        streams = self.streams
+        if streams is None:
+            return self.rng
+        rng = streams.get(key)
+        if rng is None:
+            # Seeded by a string: the same on any machine and process (no hash()).
+            rng = streams[key] = random.Random(f"{self.seed}/{key}")
+        return rng
+
+    def draw(self, dist: Distribution, key: str = "") -> float:
+        return dist.sample(self.rng if self.streams is None else self.stream(key))
 
     def _sample_headroom(self) -> None:
         now = self.env._now  # called on every claim: skip the property
@@ -178,8 +201,8 @@ class _Run:
     def _switch_s(self, server: str) -> float:
         vnf = self.vnfs.get(self.vnf_name.get(server, ""))
         if vnf is not None and vnf.switchover_s > 0:
-            return vnf.switchover_s * self.draw(self.params.switchover_scale)
-        return self.draw(self.params.switchover_s)
+            return vnf.switchover_s * self.draw(self.params.switchover_scale, f"switch/{server}")
+        return self.draw(self.params.switchover_s, f"switch/{server}")
 
     def _switch(self, server: str, spare: str | None, kind: str) -> simpy.Event:
         """The VNF hands the service from ``server`` to ``spare``: an outage while it lasts."""
@@ -290,7 +313,7 @@ class _Run:
             if not (params.vnfm or vnf.lead_time_s > 0):
                 continue
             deadline = vnf.lead_time_s if vnf.lead_time_s > 0 else params.vnfm_reply_deadline_s
-            reply = self.draw(params.vnfm_reply_s)
+            reply = self.draw(params.vnfm_reply_s, f"vnfm/{host}/{vnf.name}")
             waits.append((min(reply, deadline), vnf.name, reply > deadline))
         if not waits:
             return
@@ -322,7 +345,7 @@ class _Run:
         start = env.now
         # Nova stops scheduling to a host as soon as its service is disabled.
         self.placement.set_in_service(host, False)
-        yield env.timeout(self.draw(params.disable_s))
+        yield env.timeout(self.draw(params.disable_s, f"disable/{host}"))
         self.event(start, host, "", DISABLE)
         yield from self._vnfm_reply(host)
         yield from self._recovery(host)
@@ -351,10 +374,10 @@ class _Run:
                     self.caught.append(server)
         upgraded = yield from self._upgrade(host)
         start = env.now
-        yield env.timeout(self.draw(params.reboot_s))
+        yield env.timeout(self.draw(params.reboot_s, f"reboot/{host}"))
         self.event(start, host, "", REBOOT)
         start = env.now
-        yield env.timeout(self.draw(params.verify_s))
+        yield env.timeout(self.draw(params.verify_s, f"verify/{host}"))
         self.event(start, host, "", VERIFY)
         if upgraded:
             self.placement.upgraded(host, self.snapshot, self.snapshot.target)
@@ -368,8 +391,8 @@ class _Run:
         env, params = self.env, self.params
         for attempt in range(params.upgrade_retries + 1):
             start = env.now
-            yield env.timeout(self.draw(params.upgrade_s))
-            if self.rng.random() >= params.upgrade_failure_p:
+            yield env.timeout(self.draw(params.upgrade_s, f"upgrade/{host}"))
+            if self.stream(f"upgrade-fails/{host}").random() >= params.upgrade_failure_p:
                 self.event(start, host, "", UPGRADE, f"attempt {attempt + 1}")
                 return True
             self.event(start, host, "", UPGRADE_FAILED, f"attempt {attempt + 1}")
@@ -377,7 +400,7 @@ class _Run:
             action = params.upgrade_failure_action if last else "retry"
             self.failures.append(Failure(env.now, host, "", "upgrade", "upgrade failed", action))
         start = env.now
-        yield env.timeout(self.draw(params.rollback_s))
+        yield env.timeout(self.draw(params.rollback_s, f"rollback/{host}"))
         self.event(start, host, "", ROLLBACK, "upgrade failed: back to the previous release")
         if params.upgrade_failure_action == "halt":
             self.halted = True
@@ -387,7 +410,7 @@ class _Run:
         """Enable the host, then start what was stopped or parked on it."""
         env = self.env
         start = env.now
-        yield env.timeout(self.draw(self.params.enable_s))
+        yield env.timeout(self.draw(self.params.enable_s, f"enable/{host}"))
         self.placement.set_in_service(host, True)
         self.event(start, host, "", kind, detail)
         waits = []
@@ -399,7 +422,7 @@ class _Run:
 
     def _start(self, server: str, host: str) -> simpy.Event:
         start = self.env.now
-        timer = self.env.timeout(self.draw(self.params.start_s))
+        timer = self.env.timeout(self.draw(self.params.start_s, f"start/{server}"))
 
         def started(_ev: Any) -> None:
             self.bring_up(server)
@@ -429,6 +452,6 @@ class _Run:
         start = self.env.now
         self.down(server, failover=True)
         self.to_start[host].append(server)
-        timer = self.env.timeout(self.draw(self.params.stop_s))
+        timer = self.env.timeout(self.draw(self.params.stop_s, f"stop/{server}"))
         timer.callbacks.append(lambda _ev: self.event(start, host, server, STOP))
         return timer

@@ -121,18 +121,18 @@ def summarise(all_figures: Sequence[dict[str, Any]], seed: int) -> Summary:
 
 
 # A worker's inputs, set once per process by _init (not pickled per run).
-_job: tuple[Snapshot, Plan, SimParams] | None = None
+_job: tuple[Snapshot, Plan, SimParams, bool] | None = None
 
 
-def _init(snapshot: Snapshot, plan: Plan, params: SimParams) -> None:
+def _init(snapshot: Snapshot, plan: Plan, params: SimParams, common_numbers: bool = False) -> None:
     global _job
-    _job = (snapshot, plan, params)
+    _job = (snapshot, plan, params, common_numbers)
 
 
-def _run(job: tuple[Snapshot, Plan, SimParams], item: tuple[int, int]) -> tuple[int, dict[str, Any]]:
+def _run(job: tuple[Snapshot, Plan, SimParams, bool], item: tuple[int, int]) -> tuple[int, dict[str, Any]]:
     index, seed = item
-    snapshot, plan, params = job
-    figures = simulate(snapshot, plan, params, seed).figures()
+    snapshot, plan, params, common_numbers = job
+    figures = simulate(snapshot, plan, params, seed, common_numbers).figures()
     figures["seed"] = seed
     return index, figures
 
@@ -150,11 +150,14 @@ def monte_carlo(
     seed: int = 0,
     processes: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    common_numbers: bool = False,
 ) -> Summary:
     """Simulate ``plan`` ``runs`` times; ``progress(done, total)`` is called as runs complete.
 
     ``processes=None`` uses every core (at most one per run); ``1`` stays in
-    this process.
+    this process. ``common_numbers``: each run draws per server and host
+    (simulator.engine), so two plans simulated with the same ``seed`` and
+    ``runs`` can be compared run by run.
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
@@ -165,11 +168,11 @@ def monte_carlo(
     if workers <= 1:
         # In this process the inputs stay local: the module-level job is per
         # worker process, and threads of one process may run simulations at once.
-        _collect(map(partial(_run, (snapshot, plan, params)), items), results, progress)
+        _collect(map(partial(_run, (snapshot, plan, params, common_numbers)), items), results, progress)
     else:
         context = multiprocessing.get_context(_start_method())
         chunk = max(1, runs // (workers * 4))
-        with context.Pool(workers, initializer=_init, initargs=(snapshot, plan, params)) as pool:
+        with context.Pool(workers, initializer=_init, initargs=(snapshot, plan, params, common_numbers)) as pool:
             _collect(pool.imap_unordered(_one, items, chunksize=chunk), results, progress)
     return summarise([r for r in results if r is not None], seed)
 

@@ -65,7 +65,9 @@ class RunContext(Protocol):
     failures: list[Failure]
     skipped: list[str]
 
-    def draw(self, dist: Distribution) -> float: ...
+    def draw(self, dist: Distribution, key: str = "") -> float: ...
+
+    def stream(self, key: str) -> random.Random: ...
 
     def event(
         self, start: float, host: str, server: str, kind: str, detail: str = "", downtime: float = 0.0
@@ -270,9 +272,10 @@ class Migrations:
         run, env, params = self.run, self.env, self.params
         start = env.now
         spec = self.spec(server)
-        if run.rng.random() < params.live_migration_failure_p:
-            spec = replace(spec, fail_at_mib=run.rng.random() * spec.memory_mib)
-        overhead = env.timeout(run.draw(params.migration_overhead_s))
+        fails = run.stream(f"live-fails/{server}")
+        if fails.random() < params.live_migration_failure_p:
+            spec = replace(spec, fail_at_mib=fails.random() * spec.memory_mib)
+        overhead = env.timeout(run.draw(params.migration_overhead_s, f"live/{server}"))
 
         def begin(_ev: Any) -> None:
             dest, reason = self.destination(server, source, target, live=True)
@@ -294,7 +297,7 @@ class Migrations:
                 elif event == EV_POSTCOPY:
                     # The guest runs on the destination at once; only its resume is lost.
                     pause[0] = now
-                    pause[1] = run.draw(params.resume_s)
+                    pause[1] = run.draw(params.resume_s, f"resume/{server}")
                     run.down(server, failover=False)
                     env.timeout(pause[1]).callbacks.append(lambda _e: run.bring_up(server))
                 elif event == EV_DONE:
@@ -312,7 +315,7 @@ class Migrations:
                         run.event(start, source, server, LIVE_MIGRATE, rounds, env.now - pause[0])
                         then(True, "")
 
-                    env.timeout(run.draw(params.resume_s)).callbacks.append(resumed)
+                    env.timeout(run.draw(params.resume_s, f"resume/{server}")).callbacks.append(resumed)
                 else:
                     self.migrated_mib += model.total_sent
                     run.placement.unclaim(server, dest)
@@ -354,8 +357,8 @@ class Migrations:
         run.placement.claim(server, dest)
         info = run.servers[server]
         size = info.ram_mib + (info.disk_gib * 1024.0 if params.block_migration else 0.0)
-        fails = run.rng.random() < params.cold_migration_failure_p
-        overhead = env.timeout(run.draw(params.cold_migration_overhead_s))
+        fails = run.stream(f"cold-fails/{server}").random() < params.cold_migration_failure_p
+        overhead = env.timeout(run.draw(params.cold_migration_overhead_s, f"cold/{server}"))
 
         def copied(flow: Flow, event: str) -> None:
             self.migrated_mib += size
