@@ -17,6 +17,7 @@ from domain.scheduler import NovaScheduler, can_receive
 from domain.snapshot import HaModel, Host, Server, Snapshot
 from domain.versions import needs_upgrade
 from planner.options import PlanOptions
+from planner.vnf_actions import required_action
 
 RESOURCES = ("vcpu", "ram", "disk")
 RESOURCE_LABELS = {"vcpu": "vCPU", "ram": "RAM", "disk": "disk"}
@@ -35,6 +36,10 @@ def parkable(snapshot: Snapshot, server: Server, options: PlanOptions) -> bool:
     if server.status == "SHUTOFF":
         return True
     vnf = snapshot.vnf_of_server.get(server.name)
+    needed = required_action(vnf)
+    if needed is not None:
+        # The VNF's migration_type decides: only its own action stays in place.
+        return needed == ActionKind.SWITCHOVER and options.allows(ActionKind.SWITCHOVER)
     return (
         vnf is not None
         and vnf.ha_model != HaModel.NONE

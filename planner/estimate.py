@@ -148,6 +148,7 @@ def estimate_duration(
     hosts = snapshot.host_by_name
     total = 0.0
     fixed = timings.host_fixed_s
+    recovery = _Recovery(snapshot, timings) if any(v.recovery_time_s > 0 for v in snapshot.vnfs) else None
     for wave in plan.waves:
         slowest = 0.0
         migration_s = 0.0
@@ -155,6 +156,8 @@ def estimate_duration(
         drains = []
         for step in wave.hosts:
             slot = step_slot_s(snapshot, step, timings)
+            if recovery is not None:
+                slot += recovery.host(step, total, slot)
             slowest = max(slowest, slot)
             drains.append(slot - fixed)
             for action in step.actions:
@@ -170,5 +173,63 @@ def estimate_duration(
             slowest = max(slowest, migration_s / concurrent_migrations + timings.host_fixed_s)
         if clock is not None:
             slowest = max(slowest, clock.expected_max(drains))
+        if recovery is not None:
+            recovery.wave_done()
         total += slowest
     return total
+
+
+class _Recovery:
+    """Each VNF's ``recovery_time_s``, as the simulator waits it out (simulator/engine.py).
+
+    A host goes on only ``recovery_time_s`` after the last member of each of
+    its VNFs came back (a migrated member when its migration ends, a parked
+    or stopped one when its host is back). Members follow the plan's targets;
+    one left to the scheduler is no longer counted anywhere.
+    """
+
+    def __init__(self, snapshot: Snapshot, timings: Timings):
+        self.snapshot, self.timings = snapshot, timings
+        self.vnf_of = {s: v for s, v in snapshot.vnf_of_server.items() if v.recovery_time_s > 0}
+        self.where = {s.name: s.host for s in snapshot.servers if s.name in self.vnf_of}
+        self.back: dict[str, float] = {}
+        self._pending: dict[str, float] = {}
+        self._moved: dict[str, str | None] = {}
+
+    def host(self, step: HostStep, start: float, slot: float) -> float:
+        """Seconds ``step``'s host waits at ``start`` (its wave's start); notes who comes back when."""
+        vnf_of, back = self.vnf_of, self.back
+        here = {vnf_of[s].name: vnf_of[s].recovery_time_s
+                for s, h in self.where.items() if h == step.host}
+        wait = max((back[v] + r - start for v, r in here.items() if v in back), default=0.0)
+        wait = max(0.0, wait)
+        began = start + wait
+        switched = max((action_time(self.snapshot, a, self.timings) for a in step.actions
+                        if a.kind == ActionKind.SWITCHOVER), default=0.0)
+        elapsed = switched
+        for a in step.actions:
+            if a.kind in (ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE):
+                elapsed += action_time(self.snapshot, a, self.timings)
+                at = began + elapsed
+                self._moved[a.server] = a.target
+            elif a.kind in (ActionKind.SWITCHOVER, ActionKind.STOP_START):
+                at = began + slot
+            else:
+                continue
+            vnf = vnf_of.get(a.server)
+            if vnf is not None:
+                self._pending[vnf.name] = max(self._pending.get(vnf.name, 0.0), at)
+        return wait
+
+    def wave_done(self) -> None:
+        """The wave's returns count from the next wave on (its hosts started together)."""
+        for vnf, at in self._pending.items():
+            self.back[vnf] = max(self.back.get(vnf, 0.0), at)
+        for server, target in self._moved.items():
+            if server in self.where:
+                if target is None:
+                    del self.where[server]
+                else:
+                    self.where[server] = target
+        self._pending.clear()
+        self._moved.clear()

@@ -50,6 +50,7 @@ from planner.timing import (
     estimate_live_migration,
     timings_from,
 )
+from planner.vnf_actions import required_action
 from simulator.params import SimParams
 
 TERMS = ("transfer_s", "longest_host_s", "waves_s", "slots_s")
@@ -402,7 +403,8 @@ def _choices(
     choices: dict[ActionKind, tuple[float, float]] = {}
     if parkable(snapshot, server, options):
         vnf = snapshot.vnf_of_server[server.name]
-        if vnf.ha_model != HaModel.NONE:
+        # Without HA only a VNF manager's own action parks a member (migration_type).
+        if vnf.ha_model != HaModel.NONE or required_action(vnf) == ActionKind.SWITCHOVER:
             seconds = vnf.switchover_s * switchover_scale if vnf.switchover_s > 0 else timings.switchover_s
             choices[ActionKind.SWITCHOVER] = (seconds, 0.0)
     if server.live_migratable and options.allows(ActionKind.LIVE_MIGRATE):

@@ -32,6 +32,7 @@ from planner.timing import (
     estimate_cold_migration,
     estimate_live_migration,
 )
+from planner.vnf_actions import required_action
 
 
 class Status(StrEnum):
@@ -491,6 +492,52 @@ def servers_not_live_migratable(snapshot: Snapshot, options: PlanOptions) -> Che
     return CheckItem("blockers.not-live-migratable", title, Status.PASS, "every server can live-migrate")
 
 
+def migration_types(snapshot: Snapshot, options: PlanOptions) -> CheckItem:
+    """Each VNF's migration_type can be honoured: its one action is allowed and possible."""
+    title = "Each VNF's migration_type can be honoured"
+    servers = snapshot.server_by_name
+    fails, warns, subjects = [], [], []
+    for vnf in snapshot.vnfs:
+        needed = required_action(vnf)
+        if needed is None:
+            continue
+        running = [servers[m.server] for m in vnf.members
+                   if m.server in servers and servers[m.server].status != "SHUTOFF"]
+        if running and not options.allows(needed):
+            fails.append(f"{vnf.name}: migration_type {vnf.migration_type} needs {needed}, "
+                         "which is not among the allowed actions")
+            subjects.append(vnf.name)
+            continue
+        if needed == ActionKind.LIVE_MIGRATE:
+            stuck = [f"{s.name} ({s.not_migratable_reason or 'not live-migratable'})"
+                     for s in running if not s.live_migratable]
+            if stuck:
+                fails.append(f"{vnf.name}: migration_type live_migrate, but "
+                             f"{_names(stuck)} cannot live-migrate")
+                subjects.append(vnf.name)
+        elif needed == ActionKind.SWITCHOVER and (vnf.ha_model == HaModel.NONE or len(vnf.members) < 2):
+            warns.append(f"{vnf.name}: migration_type own_action without HA: out of service "
+                         "while its host is upgraded unless its VNF manager moves it")
+            subjects.append(vnf.name)
+    if fails:
+        return CheckItem(
+            "vnf.migration-type", title, Status.FAIL, "; ".join(fails[:10]),
+            "Allow the action the VNF asks for, make its servers live-migratable, or change "
+            "its migration_type in the inventory.",
+            tuple(dict.fromkeys(subjects)),
+        )
+    if warns:
+        return CheckItem(
+            "vnf.migration-type", title, Status.WARN, "; ".join(warns[:10]),
+            "Check with the VNF's owner that its VNF manager handles the outage.",
+            tuple(dict.fromkeys(subjects)),
+        )
+    count = sum(1 for v in snapshot.vnfs if required_action(v) is not None)
+    return CheckItem("vnf.migration-type", title, Status.PASS,
+                     f"{count} VNF(s) ask for one action; each can be honoured" if count
+                     else "no VNF asks for one action (migration_type any)")
+
+
 CHECKS: tuple[Check, ...] = (
     services_up,
     services_enabled,
@@ -508,6 +555,7 @@ CHECKS: tuple[Check, ...] = (
     migration_compatibility,
     hosts_in_maintenance,
     servers_not_live_migratable,
+    migration_types,
 )
 
 

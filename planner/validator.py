@@ -32,6 +32,13 @@ from domain.versions import is_older
 from planner.options import PlanOptions
 
 MOVES = (ActionKind.LIVE_MIGRATE, ActionKind.COLD_MIGRATE)
+# A VNF's migration_type -> the one action its running members may get (own
+# action: the VNF manager's switchover). Kept here, apart from the strategies'.
+_TYPE_ACTION = {
+    "live_migrate": ActionKind.LIVE_MIGRATE,
+    "migrate": ActionKind.COLD_MIGRATE,
+    "own_action": ActionKind.SWITCHOVER,
+}
 
 
 @dataclass(frozen=True)
@@ -302,6 +309,15 @@ class _Replay:
                 "allowed actions",
                 **where,
             )
+        vnf, _ = self.vnf_of.get(server.name, (None, None))
+        wanted = _TYPE_ACTION.get(str(vnf.migration_type)) if vnf is not None else None
+        if vnf is not None and wanted is not None and action.kind not in (wanted, ActionKind.STAY):
+            self.add(
+                "migration-type",
+                f"wave {index}: {action.kind.value} of {server.name} on {host}, but its VNF "
+                f"{vnf.name} has migration_type {vnf.migration_type} ({wanted.value} only)",
+                **where,
+            )
         if action.kind == ActionKind.STAY:
             if server.status != "SHUTOFF":
                 self.add(
@@ -312,8 +328,9 @@ class _Replay:
                 )
             return
         if action.kind == ActionKind.SWITCHOVER:
-            vnf, _ = self.vnf_of.get(server.name, (None, None))
-            if vnf is None or vnf.ha_model == HaModel.NONE or len(vnf.members) < 2:
+            # A VNF manager's own action needs no HA: it takes its member out itself.
+            own = vnf is not None and wanted == ActionKind.SWITCHOVER
+            if not own and (vnf is None or vnf.ha_model == HaModel.NONE or len(vnf.members) < 2):
                 self.add(
                     "switchover-without-ha",
                     f"wave {index}: switchover of {server.name}, but "

@@ -29,6 +29,7 @@ from planner.timing import (
     estimate_cold_migration,
     estimate_live_migration,
 )
+from planner.vnf_actions import required_action, type_note
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,16 @@ class WaveBuilder:
                         self.drain_cost(server, kind),
                     ),
                 )
+        needed = required_action(self.snapshot.vnf_of_server.get(server.name))
+        if needed is not None:
+            # The VNF's migration_type: its one action (the VNF manager's own
+            # action is a switchover even without HA), or staying if shut off.
+            if server.status == "SHUTOFF":
+                prefs = [ActionKind.STAY]
+            elif needed == ActionKind.LIVE_MIGRATE and not server.live_migratable:
+                prefs = []
+            else:
+                prefs = [needed]
         prefs = [k for k in prefs if k in allowed]
         self._outage_cache[(server.name, active)] = prefs
         return prefs
@@ -177,6 +188,9 @@ class WaveBuilder:
         if active is None:
             active = self.is_active(server.name)
         if kind == ActionKind.SWITCHOVER:
+            if vnf is not None and not shared:
+                # No HA (a VNF manager's own action): out for the host's upgrade.
+                return self.timings.host_fixed_s
             if vnf is None or not active:
                 return 0.0
             return vnf.switchover_s if vnf.switchover_s > 0 else self.timings.switchover_s
@@ -461,11 +475,16 @@ class WaveBuilder:
                     state.move(server, target)
                     action = ServerAction(server=server.name, kind=kind, source=name, target=target)
                     if not converge:
+                        only_live = required_action(
+                            self.snapshot.vnf_of_server.get(server.name)) == ActionKind.LIVE_MIGRATE
                         self.warnings.append(
                             f"{server.name}: its live migration from {name} to {target} will not "
                             f"converge by the migration model (dirty rate "
                             f"{server.dirty_rate_mibps:g} MiB/s) and no other action is allowed: "
-                            "expect Nova's fallback or an outage; allow cold-migrate or switchover"
+                            "expect Nova's fallback or an outage; "
+                            + (f"VNF {self.snapshot.vnf_of_server[server.name].name}'s "
+                               "migration_type live_migrate allows nothing else"
+                               if only_live else "allow cold-migrate or switchover")
                         )
                 else:
                     if kind == ActionKind.SWITCHOVER and self.is_active(server.name):
@@ -475,12 +494,21 @@ class WaveBuilder:
                         switched.append((vnf_name, server.name))
                         if partner is not None:
                             self.active[vnf_name] = partner
+                    vnf = self.snapshot.vnf_of_server.get(server.name)
+                    if (kind == ActionKind.SWITCHOVER and vnf is not None
+                            and (vnf.ha_model == HaModel.NONE or len(vnf.members) < 2)):
+                        self.warnings.append(
+                            f"{server.name}: VNF {vnf.name} has no HA and asks for its VNF "
+                            "manager's own action (migration_type own_action): it is out of "
+                            f"service while {name} is upgraded unless its VNF manager moves it"
+                        )
                     action = ServerAction(server=server.name, kind=kind, source=name)
                 break
             if action is None:
                 failures.append(
                     f"{name}: no allowed action or destination for {server.name}: "
                     + self._blocker(state, server, name, in_wave)
+                    + type_note(self.snapshot.vnf_of_server.get(server.name))
                 )
                 undo()
                 return None
@@ -490,6 +518,11 @@ class WaveBuilder:
     def _blocker(self, state: CloudState, server: Server, source: str, in_wave: Collection[str]) -> str:
         """Which constraint leaves ``server`` nowhere to go, in the operator's words."""
         prefs = self.preferences(server)
+        needed = required_action(self.snapshot.vnf_of_server.get(server.name))
+        if not prefs and needed is not None:
+            if needed == ActionKind.LIVE_MIGRATE and not server.live_migratable:
+                return f"it cannot live-migrate ({server.not_migratable_reason or 'not live-migratable'})"
+            return f"{needed} is not among the allowed actions"
         if not prefs:
             return "no action is allowed for it (allow cold-migrate, switchover or stop-start)"
         kinds = [k for k in prefs if k in _MOVES]

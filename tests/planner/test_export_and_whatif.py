@@ -15,6 +15,7 @@ from inventory.demo import generate
 from inventory.files import dumps_inventory
 from planner.export import estimate_from_summary, plan_from_dict, plan_to_dict, to_csv
 from planner.options import PlanOptions
+from planner.precheck import CHECKS
 from planner.strategies import STRATEGIES, make_plan
 from planner.whatif import compare, format_table
 from tests.planner.builder import three_hosts
@@ -114,7 +115,7 @@ def test_precheck_command_on_a_file_exits_by_its_verdict(demo_file, tmp_path, ca
     call_command("precheck", "--file", str(demo_file), "--json")
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True and data["counts"]["fail"] == 0
-    assert len(data["items"]) == 16
+    assert len(data["items"]) == len(CHECKS)
     broken = json.loads(demo_file.read_text())
     broken["servers"][0]["status"] = "ERROR"
     bad = tmp_path / "bad.json"
