@@ -15,6 +15,7 @@ import pytest
 from domain.plan import ActionKind as K
 from domain.plan import HostStep, Plan, ServerAction, Wave
 from domain.snapshot import MigrationType, Snapshot
+from planner.edit import EditRefused, move_host
 from planner.errors import NoPlanError
 from planner.estimate import estimate_duration
 from planner.options import PlanOptions
@@ -230,3 +231,22 @@ def test_the_estimate_waits_out_recovery_time_before_the_next_member_goes():
     # Shorter than the fixed steps: over before the next member's turn, nothing to wait.
     short = replace(snap, vnfs=tuple(replace(v, recovery_time_s=fixed / 2) for v in snap.vnfs))
     assert estimate_duration(short, plan) == pytest.approx(estimate_duration(snap, plan))
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_a_plan_edited_by_hand_keeps_each_migration_type(strategy):
+    snap = typed(ha_cloud(), fw="own_action", pl="migrate", lone="live_migrate")
+    plan = make_plan(strategy, snap)
+    edits = 0
+    for _, step in list(plan.host_steps()):
+        for wave in (1, len(plan.waves) + 1):
+            try:
+                edited = move_host(snap, plan, step.host, wave)
+            except EditRefused:
+                continue
+            edits += 1
+            assert validate(snap, edited).ok, (strategy, step.host, wave)
+            assert kinds_of(edited, "fw-a", "fw-b") == {K.SWITCHOVER}
+            assert kinds_of(edited, "p1", "p2", "p3") == {K.COLD_MIGRATE}
+            assert kinds_of(edited, "lone") == {K.LIVE_MIGRATE}
+    assert edits
