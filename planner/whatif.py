@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from domain.plan import MOVING_ACTIONS, Plan
@@ -97,11 +97,12 @@ def describe_fit(windows: WindowFit) -> str:
     return text + f", ends {windows.end:%a %Y-%m-%d %H:%M %Z}"
 
 
-def fit_of(run: RunResult, start: datetime) -> WindowFit:
+def fit_of(run: RunResult, start: datetime, tz: tzinfo | None = None) -> WindowFit:
     """How a run simulated with the windows (``SimParams.windows`` from ``start``) fell
-    into them: windows used, the waits between them, the worst overrun, the end."""
-    return WindowFit(run.windows_used, start + timedelta(seconds=run.duration_s),
-                     run.window_wait_s, run.window_overrun_s)
+    into them: windows used, the waits between them, the worst overrun, the end (in ``tz``)."""
+    end = start + timedelta(seconds=run.duration_s)
+    return WindowFit(run.windows_used, end.astimezone(tz) if tz else end, run.window_wait_s,
+                     run.window_overrun_s)
 
 
 def wave_durations(run: RunResult) -> list[float]:
@@ -186,7 +187,7 @@ def compare(
         figures = simulate_runs(snapshot, resolved, simulated, runs, seed)
         fits = None
         if not schedule.always:
-            fits = fit_of(simulate(snapshot, resolved, simulated, seed), start)
+            fits = fit_of(simulate(snapshot, resolved, simulated, seed), start, schedule.tz)
         results.append(
             StrategyResult(name, planning_s, plan, report, figures,
                            document=plan_to_dict(plan, snapshot), windows=fits)

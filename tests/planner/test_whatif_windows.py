@@ -46,3 +46,19 @@ def test_a_one_minute_daily_window_needs_one_window_per_wave():
 
     anytime = compare(three_hosts(), ["serial"], PlanOptions(), runs=2, start=START)
     assert anytime.result("serial").windows is None
+
+
+def test_the_fit_is_the_simulated_run_and_ends_in_the_windows_zone():
+    options = PlanOptions(maintenance_windows=[{"days": EVERY_DAY, "start": "23:00",
+                                                "end": "23:01"}],
+                          window_timezone="Europe/Paris")
+    comparison = compare(three_hosts(), ["serial"], options, runs=2, start=START)
+    serial = comparison.result("serial")
+    # 22:00 UTC is 23:00 in Paris: the first wave starts at once, each later one a day on.
+    assert serial.windows.windows == serial.waves
+    assert serial.windows.end.tzname() == "CET"
+    assert serial.windows.end.date().isoformat() == f"2026-12-{5 + serial.waves - 1:02d}"
+    # The Monte Carlo's duration is wall-clock: the gaps are in it.
+    assert serial.simulation.duration_s["p50"] > serial.windows.waiting_s
+    assert " CET (mon,tue,wed,thu,fri,sat,sun 23:00-23:01 (Europe/Paris))" in format_table(
+        comparison)
