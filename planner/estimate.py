@@ -192,6 +192,9 @@ class _Recovery:
         self.snapshot, self.timings = snapshot, timings
         self.vnf_of = {s: v for s, v in snapshot.vnf_of_server.items() if v.recovery_time_s > 0}
         self.where = {s.name: s.host for s in snapshot.servers if s.name in self.vnf_of}
+        self.on_host: dict[str, set[str]] = defaultdict(set)
+        for name, at in self.where.items():
+            self.on_host[at].add(name)
         self.back: dict[str, float] = {}
         self._pending: dict[str, float] = {}
         self._moved: dict[str, str | None] = {}
@@ -199,8 +202,7 @@ class _Recovery:
     def host(self, step: HostStep, start: float, slot: float) -> float:
         """Seconds ``step``'s host waits at ``start`` (its wave's start); notes who comes back when."""
         vnf_of, back = self.vnf_of, self.back
-        here = {vnf_of[s].name: vnf_of[s].recovery_time_s
-                for s, h in self.where.items() if h == step.host}
+        here = {vnf_of[s].name: vnf_of[s].recovery_time_s for s in self.on_host.get(step.host, ())}
         wait = max((back[v] + r - start for v, r in here.items() if v in back), default=0.0)
         wait = max(0.0, wait)
         began = start + wait
@@ -227,9 +229,11 @@ class _Recovery:
             self.back[vnf] = max(self.back.get(vnf, 0.0), at)
         for server, target in self._moved.items():
             if server in self.where:
+                self.on_host[self.where[server]].discard(server)
                 if target is None:
                     del self.where[server]
                 else:
                     self.where[server] = target
+                    self.on_host[target].add(server)
         self._pending.clear()
         self._moved.clear()
