@@ -8,6 +8,21 @@ from executor.services import RUN_EXECUTION
 from inventory.services import REFRESH_TASK
 
 
+def _watch_for_lapsed_executions(**_: object) -> None:
+    """A Celery worker watches for executions whose worker died (executor/recovery.py)."""
+    from executor.recovery import start_watching
+
+    start_watching()
+
+
+try:
+    from celery.signals import worker_ready
+except ImportError:  # embedded: no Celery workers, nothing to hand over
+    pass
+else:
+    worker_ready.connect(_watch_for_lapsed_executions, weak=False)
+
+
 @background(RUN_EXECUTION, queue="executions")
 def run_execution_task(execution_id: int) -> str:
     return run_execution(execution_id)
