@@ -421,6 +421,10 @@ def _choices(
         )
     if options.allows(ActionKind.STOP_START):
         choices[ActionKind.STOP_START] = (timings.stop_s, 0.0)
+    needed = required_action(snapshot.vnf_of_server.get(server.name))
+    if needed is not None:
+        # The VNF's migration_type leaves the plan that one action (planner/vnf_actions.py).
+        return {k: v for k, v in choices.items() if k == needed}
     return choices
 
 

@@ -18,11 +18,13 @@ from domain.snapshot import MigrationType, Snapshot
 from planner.edit import EditRefused, move_host
 from planner.errors import NoPlanError
 from planner.estimate import estimate_duration
+from planner.lowerbound import lower_bound
 from planner.options import PlanOptions
 from planner.precheck import Status, run_precheck
 from planner.strategies import STRATEGIES, make_plan
 from planner.timing import default_timings
 from planner.validator import validate
+from simulator.engine import simulate
 from tests.planner.builder import (
     active_standby,
     anti,
@@ -250,3 +252,15 @@ def test_a_plan_edited_by_hand_keeps_each_migration_type(strategy):
             assert kinds_of(edited, "p1", "p2", "p3") == {K.COLD_MIGRATE}
             assert kinds_of(edited, "lone") == {K.LIVE_MIGRATE}
     assert edits
+
+
+def test_the_lower_bound_counts_only_the_action_each_migration_type_leaves():
+    # Pool and pair parked by switchover move only the lone server and a pool member;
+    # with migrate every running member's RAM moves, with own_action none of theirs.
+    bound = {t: lower_bound(typed(ha_cloud(), fw=t, pl=t)) for t in ("any", "migrate", "own_action")}
+    assert bound["migrate"].must_move_mib > bound["any"].must_move_mib
+    assert bound["own_action"].must_move_mib <= bound["any"].must_move_mib
+    for t, b in bound.items():
+        snap = typed(ha_cloud(), fw=t, pl=t)
+        for strategy in ALL:
+            assert b.floor_s <= simulate(snap, make_plan(strategy, snap), seed=0).duration_s, (t, strategy)
