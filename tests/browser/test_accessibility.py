@@ -4,6 +4,7 @@ and a blocked execution)."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -51,10 +52,12 @@ def _build(django_user_model, cloud_doc) -> dict:
                    kind=str(s.kind), server=s.server, action=s.action, source=s.source,
                    target=s.target or "", vnf=s.vnf)
         for s in build_steps(plan_from_dict(plan.content), vnf_of)])
-    StepRecord.objects.filter(pk=steps[0].pk).update(state=StepState.DONE, started_at=1000.0,
-                                                     finished_at=1003.0)
-    StepRecord.objects.filter(pk=steps[1].pk).update(state=StepState.FAILED, started_at=1003.0,
-                                                     finished_at=1004.0, error="nova said no")
+    # Epoch seconds of a few minutes ago: the page's elapsed time reads as a real one.
+    began = time.time() - 240
+    StepRecord.objects.filter(pk=steps[0].pk).update(state=StepState.DONE, started_at=began,
+                                                     finished_at=began + 3)
+    StepRecord.objects.filter(pk=steps[1].pk).update(state=StepState.FAILED, started_at=began + 3,
+                                                     finished_at=began + 4, error="nova said no")
     record_event(execution.pk, "execution", "blocked", state="blocked")
     from django.db import connection
 

@@ -56,6 +56,11 @@ def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sa
     worker.join()
     simulation.refresh_from_db()
     assert simulation.state == "done", simulation.error
+    # The admin reads times in Kolkata (UTC+5:30): the live log and the end estimate follow.
+    from escalator_site.models import UserPreference
+
+    UserPreference.objects.create(user=django_user_model.objects.get(username="admin"),
+                                  time_zone="Asia/Kolkata")
     page.goto(cloud_site.url + "/accounts/login/")
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", "pw-admin-123")
@@ -78,7 +83,7 @@ def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sa
     page.wait_for_selector('.step-cell.step-running', timeout=30_000)
     assert page.locator("#current-wave").inner_text() == "1 of 1"
     first_eta = page.locator("#eta").inner_text()
-    assert first_eta.startswith("about ")
+    assert first_eta.startswith("about ") and first_eta.endswith(" Asia/Kolkata)"), first_eta
     # Controls that apply to a running execution only; readable step names in Skip.
     assert page.locator("#pause-button").is_visible()
     assert not page.locator("#resume-button").is_visible()
@@ -142,6 +147,15 @@ def test_an_admin_starts_a_plan_and_watches_it_advance_live(page, cloud_site, sa
         assert not page.locator(f"#{button}-button").is_visible(), button
     log = page.locator("#log li").all_inner_texts()
     assert "[execution] done" in log[0]
+    # That line came over the websocket (the page was loaded before the end): its time
+    # is the event's in the user's zone.
+    from zoneinfo import ZoneInfo
+
+    from executor.models import Execution
+
+    done_event = Execution.objects.get(plan=plan).events.order_by("-seq").first()
+    assert log[0].startswith(
+        f"#{done_event.seq} {done_event.at.astimezone(ZoneInfo('Asia/Kolkata')):%H:%M:%S} "), log[0]
     seqs = [int(line.split()[0][1:]) for line in log]
     assert seqs == sorted(seqs, reverse=True) == list(range(len(seqs), 0, -1))
     # Per VNF: the same measures side by side, rounded, 0 shown as 0.

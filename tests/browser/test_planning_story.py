@@ -84,7 +84,12 @@ def test_planner_builds_compares_submits_and_an_approver_approves(
     page.click("#run-precheck")
     page.wait_for_selector("#precheck-items")
     assert page.locator("#precheck-items tbody tr").count() >= 10
-    assert page.inner_text("#precheck-verdict") in ("ready", "not ready")
+    # "ready" with warnings says how many (a ready verdict never hides a warning).
+    warns = page.locator("#precheck-items tbody tr.check-warn").count()
+    fails = page.locator("#precheck-items tbody tr.check-fail").count()
+    expected = ("not ready" if fails else
+                f"ready, {warns} warning{'s' if warns > 1 else ''}" if warns else "ready")
+    assert page.inner_text("#precheck-verdict") == expected
 
     serial_url = _build(page, site, "24 hosts serial", "serial", 1)
     progress = _simulate(page, runs=120, watch=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from tests.browser.test_accessibility import PASSWORD, site_with_data  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 KOLKATA = ZoneInfo("Asia/Kolkata")  # UTC+5:30 all year: no summer time to trip on
 
 
@@ -68,6 +70,8 @@ def test_times_show_in_the_zone_the_user_chose_and_the_page_names_it(page, live_
         "#log").inner_text()
     eta = page.locator("#eta")
     page.wait_for_function("document.getElementById('eta').textContent.includes('ends near')")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "execution-time-zone.png"), full_page=True)
     ends = re.search(r"ends near (\d\d):(\d\d):\d\d Asia/Kolkata", eta.inner_text())
     assert ends, eta.inner_text()
     now_there = datetime.now(KOLKATA)
@@ -120,6 +124,8 @@ def test_the_user_chooses_the_columns_of_list_pages_and_they_stay_chosen(page, l
     page.get_by_role("checkbox", name="Versions").uncheck()
     visible = page.locator("#host-table thead th:visible").all_inner_texts()
     assert "Aggregates" not in visible and "Versions" not in visible and "AZ" in visible[1]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "host-list-columns.png"), full_page=True)
     first_row = page.locator("#host-table tbody tr").first
     assert first_row.locator("td:visible").count() == len(visible)
     # Remembered: after a reload and on the next page of filters, the same columns.
