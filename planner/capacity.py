@@ -273,9 +273,15 @@ def _stuck(
         if short > 0:
             remedies.append(f"or free {_gib(short)} of RAM on {largest.name}")
     scale: Counter[str] = Counter()
+    # A VNF that asks for one action (migration_type) takes no stop-start nor switchover.
+    typed = [n for n in leftover if required_action(snapshot.vnf_of_server.get(n)) is not None]
+    for name in typed:
+        asking = snapshot.vnf_of_server[name]
+        remedies.append(f"or set {asking.name}'s migration_type to any (now {asking.migration_type})")
+    untyped = [n for n in leftover if n not in typed]
     for name in leftover:
         vnf = snapshot.vnf_of_server.get(name)
-        if vnf is None:
+        if vnf is None or name in typed:
             continue
         if vnf.ha_model == HaModel.N_PLUS_M and len(vnf.members) - 1 >= max(1, vnf.required_members):
             scale[vnf.name] += 1
@@ -285,8 +291,9 @@ def _stuck(
         vnf = next(v for v in snapshot.vnfs if v.name == vnf_name)
         n = min(n, len(vnf.members) - max(1, vnf.required_members))
         remedies.append(f"or scale {vnf_name} in by {n}")
-    remedies.append(f"or allow stop-start of {', '.join(leftover[:3])}"
-                    + (f" and {len(leftover) - 3} more" if len(leftover) > 3 else ""))
+    if untyped:
+        remedies.append(f"or allow stop-start of {', '.join(untyped[:3])}"
+                        + (f" and {len(untyped) - 3} more" if len(untyped) > 3 else ""))
     return Fragmentation(
         zone=zone, host=host, leftover=tuple(leftover), drained=drained, hosts=hosts,
         largest_free=largest_free, free_mib=free_mib, remedies=tuple(dict.fromkeys(remedies)),

@@ -68,3 +68,17 @@ def test_edited_content_against_a_migration_type_fails_validation_naming_server_
     assert [(v["server"], v["message"].split(": ", 1)[1]) for v in found] == [
         ("fw-a", "cold-migrate of fw-a on cmp1, but its VNF firewall has migration_type "
                  "own_action (switchover only)")]
+
+
+def test_a_refusal_suggests_the_migration_type_not_an_action_it_forbids(cloud_doc, role_users):
+    # The lab's firewall pair, anti-affine on the two hosts of its zone, has nowhere to
+    # live-migrate: switching it over (or stopping it) is what its migration_type forbids.
+    _store(cloud_doc, firewall="live_migrate")
+    with pytest.raises(services.WorkflowError) as caught:
+        services.create_plan(role_users["planner"], "optimized", {"hosts_per_wave": 1})
+    message = str(caught.value)
+    assert "or set firewall's migration_type to any (now live_migrate)" in message
+    assert "allow stop-start of fw-a" not in message
+    assert ("no allowed action or destination for fw-a: every host with room holds a member of "
+            "its anti-affinity group fw-aa (VNF firewall's migration_type live_migrate allows "
+            "only live-migrate)") in message
