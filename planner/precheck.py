@@ -462,7 +462,14 @@ def servers_not_live_migratable(snapshot: Snapshot, options: PlanOptions) -> Che
         if s.live_migratable or s.status == "SHUTOFF":
             continue
         vnf = vnf_of.get(s.name)
-        if vnf and vnf.ha_model != HaModel.NONE and len(vnf.members) > 1 and options.allows(ActionKind.SWITCHOVER):
+        needed = required_action(vnf)
+        if needed in (ActionKind.LIVE_MIGRATE, ActionKind.SWITCHOVER):
+            # Its VNF's migration_type decides (vnf.migration-type fails what it cannot).
+            if needed == ActionKind.SWITCHOVER and options.allows(needed):
+                parked.append(s.name)
+            continue
+        if needed is None and vnf and vnf.ha_model != HaModel.NONE and len(vnf.members) > 1 \
+                and options.allows(ActionKind.SWITCHOVER):
             parked.append(s.name)
         elif options.allows(ActionKind.COLD_MIGRATE) or options.allows(ActionKind.STOP_START):
             cold.append(f"{s.name} ({s.not_migratable_reason or 'not live-migratable'})")

@@ -264,3 +264,25 @@ def test_the_lower_bound_counts_only_the_action_each_migration_type_leaves():
         snap = typed(ha_cloud(), fw=t, pl=t)
         for strategy in ALL:
             assert b.floor_s <= simulate(snap, make_plan(strategy, snap), seed=0).duration_s, (t, strategy)
+
+
+def test_the_not_live_migratable_item_follows_the_migration_type():
+    def item(snap):
+        return {i.id: i for i in run_precheck(snap)}["blockers.not-live-migratable"]
+
+    snap = replace(ha_cloud(), servers=tuple(
+        replace(s, live_migratable=False, not_migratable_reason="SR-IOV port")
+        if s.name in ("fw-a", "lone") else s for s in ha_cloud().servers))
+    assert item(snap).reason == ("1 server(s) will be cold-migrated or stopped (an outage): "
+                                 "lone (SR-IOV port); 1 more parked by their VNF's switchover")
+    # fw-a's VNF asks for live migration: the migration-type item fails it, not this one.
+    assert item(typed(snap, fw="live_migrate")).reason.startswith(
+        "1 server(s) will be cold-migrated or stopped (an outage): lone (SR-IOV port)")
+    assert "parked" not in item(typed(snap, fw="live_migrate")).reason
+    # lone's manager takes it out itself: parked, nothing cold-migrated.
+    assert item(typed(snap, lone="own_action")).reason == (
+        "2 server(s) cannot live-migrate; their VNFs switch over instead")
+    # fw-a's VNF asks for cold migration: it is cold-migrated, not parked.
+    assert item(typed(snap, fw="migrate")).reason == (
+        "2 server(s) will be cold-migrated or stopped (an outage): fw-a (SR-IOV port), "
+        "lone (SR-IOV port)")
