@@ -302,11 +302,17 @@ def vnfs_without_ha(snapshot: Snapshot, options: PlanOptions, timings: Timings |
         if vnf.ha_model != HaModel.NONE and len(vnf.members) > 1:
             continue
         outage = 0.0
+        needed = required_action(vnf)
         for m in vnf.members:
             s = servers.get(m.server)
             if s is None or s.host not in hosts:
                 continue
-            if s.live_migratable and options.allows(ActionKind.LIVE_MIGRATE):
+            if needed == ActionKind.SWITCHOVER:
+                # Its VNF manager's own action: out while its host is upgraded.
+                outage += timings.host_fixed_s
+            elif needed == ActionKind.COLD_MIGRATE:
+                outage += estimate_cold_migration(s, timings)
+            elif s.live_migratable and options.allows(ActionKind.LIVE_MIGRATE):
                 outage += estimate_live_migration(s, hosts[s.host].nic_bandwidth_mibps, timings).downtime_s
             elif options.allows(ActionKind.COLD_MIGRATE):
                 outage += estimate_cold_migration(s, timings)

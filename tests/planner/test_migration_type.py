@@ -22,7 +22,7 @@ from planner.lowerbound import lower_bound
 from planner.options import PlanOptions
 from planner.precheck import Status, run_precheck
 from planner.strategies import STRATEGIES, make_plan
-from planner.timing import default_timings
+from planner.timing import default_timings, estimate_cold_migration
 from planner.validator import validate
 from simulator.engine import simulate
 from tests.planner.builder import (
@@ -286,3 +286,17 @@ def test_the_not_live_migratable_item_follows_the_migration_type():
     assert item(typed(snap, fw="migrate")).reason == (
         "2 server(s) will be cold-migrated or stopped (an outage): fw-a (SR-IOV port), "
         "lone (SR-IOV port)")
+
+
+def test_the_outage_of_a_vnf_without_ha_follows_its_migration_type():
+    def outage(snap):
+        reason = {i.id: i for i in run_precheck(snap)}["vnf.no-ha"].reason
+        return float(reason.split("lone ~")[1].split(" s")[0])
+
+    t = default_timings()
+    lone = next(s for s in ha_cloud().servers if s.name == "lone")
+    live = outage(ha_cloud())
+    assert live < 5  # live migration: a pause
+    assert outage(typed(ha_cloud(), lone="migrate")) == pytest.approx(
+        estimate_cold_migration(lone, t), abs=0.05)
+    assert outage(typed(ha_cloud(), lone="own_action")) == pytest.approx(t.host_fixed_s, abs=0.05)
