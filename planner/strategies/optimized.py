@@ -23,7 +23,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from domain.plan import MOVING_ACTIONS, ActionKind, Plan
 from domain.snapshot import Snapshot
@@ -35,6 +35,8 @@ from planner.options import PlanOptions
 from planner.strategies.baseline import az_by_az, parallel, serial
 from planner.strategies.engine import WaveBuilder, WaveRules, hosts_to_upgrade
 from planner.timing import Timings, default_timings, timings_from
+from simulator.distributions import Fixed
+from simulator.engine import simulate
 from simulator.params import SimParams
 
 Scorer = Callable[[Plan], float]
@@ -55,6 +57,9 @@ SIMULATION_COST = 5
 # A plan that moves fewer servers twice wins if its estimate is at most this
 # share longer (and its expected outage no larger): see docs/plan.md.
 MOVED_TWICE_SHARE = 0.02
+# ... and its outage simulated at mean durations at most this much larger (a
+# second of outage weighs one server moved twice in the ranking: at most one).
+MOVED_TWICE_OUTAGE_SLACK_S = 1.0
 
 
 def search_evaluations(snapshot: Snapshot, options: PlanOptions) -> int:
@@ -327,7 +332,8 @@ def optimized(
         return _fallback(snapshot, options, failure)
     # The best start with the first wave of a build whose order is fewest
     # moves first (fewest_moves_order), the rest in the best's order: two
-    # evaluations, kept for the end's choice even when the ranking prefers another.
+    # evaluations; the local search also runs from it, and its best is
+    # judged at the end (_fewer_moved_twice).
     lean: Plan | None = None
     if len(best[1]) > 1 and moved_twice(best[2]) > 0:
         builder.cold_waits = waits
@@ -340,32 +346,50 @@ def optimized(
             lean = builder.build(lean_order, "optimized")
         except NoPlanError:
             lean = None
-        if lean is not None:
-            score = rank(lean)
-            remember(score, lean)
-            if score < best[0]:
-                best = (score, lean_order, lean)
     # What the final re-ranking costs comes out of the same budget.
     finals = 0
     if final_scorer is not None:
         finals = min(FINALISTS, max(0, (budget - SEED_ORDERS) // (2 * SIMULATION_COST)))
     search_budget = budget - finals * SIMULATION_COST
-    rng = random.Random(options.seed)
     builder.cold_waits = waits
-    while used < search_budget and len(best[1]) > 1:
-        if time.monotonic() >= deadline:
-            cut_short = True
-            break
-        used += 1
-        order = _perturb(best[1], best[2], rng)
-        try:
-            plan = builder.build(order, "optimized")
-        except NoPlanError:
-            continue
-        score = rank(plan)
-        remember(score, plan)
-        if score <= best[0]:
-            best = (score, order, plan)
+
+    def descend(
+        start: tuple[tuple[float, int, float], list[str], Plan], steps: int, rng: random.Random
+    ) -> tuple[tuple[float, int, float], list[str], Plan]:
+        nonlocal used, cut_short
+        top = start
+        for _ in range(steps):
+            if len(top[1]) < 2:
+                break
+            if time.monotonic() >= deadline:
+                cut_short = True
+                break
+            used += 1
+            order = _perturb(top[1], top[2], rng)
+            try:
+                plan = builder.build(order, "optimized")
+            except NoPlanError:
+                continue
+            score = rank(plan)
+            remember(score, plan)
+            if score <= top[0]:
+                top = (score, order, plan)
+        return top
+
+    # The budget is shared: two thirds of the local search from the better
+    # ranked of the best start and the lean one, a third from the other.
+    steps = max(0, search_budget - used)
+    other: tuple[tuple[float, int, float], list[str], Plan] | None = None
+    if lean is not None:
+        lean_start = (rank(lean), lean_order, lean)
+        remember(lean_start[0], lean)
+        if lean_start[0] < best[0]:
+            best, other = lean_start, best
+        else:
+            other = lean_start
+    side_steps = steps // 3 if other is not None else 0
+    best = descend(best, steps - side_steps, random.Random(options.seed))
+    side = None if other is None else descend(other, side_steps, random.Random(f"{options.seed}/side"))[2]
     chosen = best[2]
     simulated = 0
     if final_scorer is not None and finals >= 2 and len(finalists) >= 2 and not cut_short:
@@ -380,8 +404,19 @@ def optimized(
         simulated = len(judged)
         if not cut_short:
             chosen = min(judged, key=lambda item: (item[0], item[1]))[2]
-    chosen = _fewer_moved_twice(chosen, [*finalists.values(), *([lean] if lean is not None else [])],
-                                scorer, lambda plan: expected_outage_s(builder, plan))
+    # The simulator at mean durations (one deterministic run) has the last
+    # word on outage: the estimate's outage misses the order of switchovers.
+    at_means = _at_means(sim_params if sim_params is not None else SimParams())
+
+    def simulated_outage(plan: Plan) -> float:
+        return sum(simulate(snapshot, plan, at_means, options.seed).vnf_outage_s.values())
+
+    if (side is not None and simulated_outage(side) + MOVED_TWICE_OUTAGE_SLACK_S < simulated_outage(chosen)
+            and scorer(side) <= scorer(chosen) * (1.0 + MOVED_TWICE_SHARE)):
+        # The other search's best loses less VNF outage at about the same duration.
+        chosen = side
+    chosen = _fewer_moved_twice(chosen, [*finalists.values(), *([side] if side is not None else [])],
+                                scorer, lambda plan: expected_outage_s(builder, plan), simulated_outage)
     search = {"evaluations": used, "budget": budget, "simulated": simulated, "cut_short": cut_short}
     warnings = list(chosen.warnings)
     if cut_short:
@@ -393,14 +428,25 @@ def optimized(
     return replace(chosen, warnings=tuple(warnings), search=search)
 
 
+def _at_means(params: SimParams) -> SimParams:
+    """``params`` with every duration fixed at its mean."""
+    return replace(params, **{  # type: ignore[arg-type]
+        f.name: Fixed(value.mean) for f in fields(params)
+        if hasattr(value := getattr(params, f.name), "mean") and hasattr(value, "sample")
+    })
+
+
 def _fewer_moved_twice(
-    chosen: Plan, candidates: list[Plan], scorer: Scorer, outage: Callable[[Plan], float]
+    chosen: Plan, candidates: list[Plan], scorer: Scorer, outage: Callable[[Plan], float],
+    simulated_outage: Callable[[Plan], float],
 ) -> Plan:
     """The candidate that moves the fewest servers twice, if it costs at most MOVED_TWICE_SHARE more time.
 
-    Its expected VNF outage must be no larger than ``chosen``'s: fewer
-    second moves are not bought with outage. Deterministic: candidates are
-    compared by (servers moved twice, estimate, outage), never by identity.
+    Its expected VNF outage must be no larger than ``chosen``'s, and its
+    outage simulated at mean durations at most MOVED_TWICE_OUTAGE_SLACK_S
+    larger: fewer second moves are not bought with outage. Deterministic:
+    candidates are compared by (servers moved twice, estimate, outage),
+    never by identity.
     """
     twice = moved_twice(chosen)
     if twice == 0 or not candidates:
@@ -419,6 +465,8 @@ def _fewer_moved_twice(
         key = (n, duration, lost)
         if best is None or key < best:
             best, pick = key, plan
+    if pick is not chosen and simulated_outage(pick) > simulated_outage(chosen) + MOVED_TWICE_OUTAGE_SLACK_S:
+        return chosen
     return pick
 
 
