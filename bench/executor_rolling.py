@@ -143,7 +143,12 @@ def one_run(handle, admin, seed, strategy: str, down_s: float, keep_az: bool,
             overheads.append(1000 * (step.duration_s - nova))
             if step.key in asked:  # from the step's start to its request
                 before.append(1000 * (asked[step.key] - step.started_at))
+    from executor.reports import report
+
+    said = report(execution)["moves"]
     return {
+        "report_live_migrations": said["live_migrations"],
+        "report_servers_moved_twice": said["servers_moved_twice"],
         "strategy": strategy, "state": state, "cause": execution.cause, "waves": len(pure.waves),
         "wall_s": round(wall, 2), "live_migrations": len(records),
         "completed_migrations": len(done),

@@ -84,5 +84,14 @@ def test_every_strategy_ends_done_where_each_move_has_only_the_host_a_peer_just_
     # Exactly the plan's moves: a refusal is asked again, never moved elsewhere
     # and back.
     assert len(completed) == len(moves), (completed, moves)
+    # The execution's report says the same as Nova's records.
+    from executor.reports import report
+
+    per_server: dict[str, int] = {}
+    for m in completed:
+        per_server[m.server_id] = per_server.get(m.server_id, 0) + 1
+    said = report(execution)["moves"]
+    assert (said["live_migrations"], said["servers_moved_twice"]) == (
+        len(completed), sum(1 for n in per_server.values() if n >= 2))
     computes = {s.host: s.status for s in cloud.services() if s.binary == "nova-compute"}
     assert set(computes.values()) == {"enabled"}
