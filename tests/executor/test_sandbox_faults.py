@@ -89,9 +89,12 @@ def test_a_migration_failing_beyond_the_policy_pauses_with_the_host_disabled(san
 
 def test_a_refused_destination_can_be_skipped_with_a_reason(sandbox, kit):
     cloud = sandbox.cloud()
-    sandbox.inject("precheck_fail", host="cmp3", count=5)
+    sandbox.inject("precheck_fail", host="cmp3", count=50)
+    # A refusal answers "No valid host", asked again without spending an attempt for
+    # destination_wait_s (a scheduler that still counts a peer there): 1 s here.
     execution = services.start_execution(kit.approved(one_host_plan()), kit.admin,
-                                         sandbox_config(verify_settle_s=0))
+                                         sandbox_config(verify_settle_s=0,
+                                                        destination_wait_s=1))
 
     assert run_execution(execution.pk) == "blocked"
     execution.refresh_from_db()
