@@ -151,6 +151,8 @@ def test_planner_builds_compares_submits_and_an_approver_approves(
     inbox = page.locator("#approval-inbox tr[data-plan]")
     assert inbox.all_inner_texts()[0].startswith("24 hosts parallel")
     assert inbox.count() == 1
+    # The dashboard's pre-check verdict is the pre-check page's (warnings counted).
+    assert page.locator("#dashboard-precheck .badge").first.inner_text() == expected
     page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
     page.goto(parallel_url)
     page.fill("#plan-actions form:has(#approve-plan) input[name=comment]", "safe enough")
