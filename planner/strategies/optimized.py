@@ -333,9 +333,10 @@ def optimized(
     # The best start with the first wave of a build whose order is fewest
     # moves first (fewest_moves_order), the rest in the best's order: two
     # evaluations; the local search also runs from it, and its best is
-    # judged at the end (_fewer_moved_twice).
+    # judged at the end (_fewer_moved_twice). Only within the budget (not
+    # at 1000 hosts, where the starting orders use it all).
     lean: Plan | None = None
-    if len(best[1]) > 1 and moved_twice(best[2]) > 0:
+    if len(best[1]) > 1 and moved_twice(best[2]) > 0 and used + 2 <= budget:
         builder.cold_waits = waits
         try:
             used += 1
