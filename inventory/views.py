@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from escalator_site.paging import PAGE_SIZES, page_of, query_without
 from escalator_site.permissions import role_required
 from escalator_site.roles import Role
 from inventory import models as m
@@ -38,25 +38,6 @@ HOST_SORTS = {
     "vcpus": "used_vcpus",
     "state": "service_state",
 }
-PAGE_SIZES = (25, 50, 100)
-
-
-def _page(request, queryset, default_size=50):
-    try:
-        size = int(request.GET.get("per_page", default_size))
-    except ValueError:
-        size = default_size
-    size = size if size in PAGE_SIZES else default_size
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def _query_without(request, *keys: str) -> str:
-    params = request.GET.copy()
-    for key in keys:
-        params.pop(key, None)
-    return params.urlencode()
-
-
 @login_required
 def host_list(request):
     filterset = HostFilterSet(request.GET, queryset=hosts_with_usage())
@@ -64,7 +45,7 @@ def host_list(request):
     field = HOST_SORTS.get(sort.lstrip("-"), "name")
     ordering = f"-{field}" if sort.startswith("-") else field
     hosts = filterset.qs.order_by(ordering, "name")
-    page = _page(request, hosts)
+    page = page_of(request, hosts)
     return render(
         request,
         "inventory/host_list.html",
@@ -72,8 +53,8 @@ def host_list(request):
             "filter": filterset,
             "page": page,
             "sort": sort,
-            "query_no_sort": _query_without(request, "sort", "page"),
-            "query_no_page": _query_without(request, "page"),
+            "query_no_sort": query_without(request, "sort", "page"),
+            "query_no_page": query_without(request, "page"),
             "page_sizes": PAGE_SIZES,
             "azs": m.Host.objects.values_list("az", flat=True).distinct().order_by("az"),
             "aggregates": m.Aggregate.objects.values_list("name", flat=True)
@@ -126,11 +107,11 @@ def host_detail(request, pk: int):
 @login_required
 def vnf_list(request):
     filterset = VnfFilterSet(request.GET, queryset=vnfs_with_members())
-    page = _page(request, filterset.qs.order_by("name"))
+    page = page_of(request, filterset.qs.order_by("name"))
     return render(
         request,
         "inventory/vnf_list.html",
-        {"filter": filterset, "page": page, "query_no_page": _query_without(request, "page"),
+        {"filter": filterset, "page": page, "query_no_page": query_without(request, "page"),
          "page_sizes": PAGE_SIZES},
     )
 
@@ -138,9 +119,9 @@ def vnf_list(request):
 @login_required
 def server_list(request):
     filterset = ServerFilterSet(request.GET, queryset=servers_with_context())
-    page = _page(request, filterset.qs.order_by("name", "pk"))
+    page = page_of(request, filterset.qs.order_by("name", "pk"))
     return render(request, "inventory/server_list.html", {
-        "filter": filterset, "page": page, "query_no_page": _query_without(request, "page"),
+        "filter": filterset, "page": page, "query_no_page": query_without(request, "page"),
         "page_sizes": PAGE_SIZES,
         "hosts": m.Host.objects.values_list("name", flat=True).distinct().order_by("name"),
         "statuses": m.Server.objects.values_list("status", flat=True).distinct()
@@ -150,9 +131,9 @@ def server_list(request):
 @login_required
 def server_group_list(request):
     filterset = ServerGroupFilterSet(request.GET, queryset=groups_with_members())
-    page = _page(request, filterset.qs.order_by("name", "pk"))
+    page = page_of(request, filterset.qs.order_by("name", "pk"))
     return render(request, "inventory/server_group_list.html", {
-        "filter": filterset, "page": page, "query_no_page": _query_without(request, "page"),
+        "filter": filterset, "page": page, "query_no_page": query_without(request, "page"),
         "page_sizes": PAGE_SIZES})
 
 
