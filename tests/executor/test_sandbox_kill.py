@@ -57,7 +57,7 @@ def test_sigkill_at_twenty_random_points_never_migrates_a_server_twice(sandbox, 
             while True:
                 worker = spawn(execution.pk, log)
                 try:
-                    worker.wait(timeout=rng.uniform(1.0, 9.0) if kills < KILLS_PER_RUN
+                    worker.wait(timeout=rng.uniform(1.0, 5.0) if kills < KILLS_PER_RUN
                                 else 300)
                 except subprocess.TimeoutExpired:
                     os.kill(worker.pid, signal.SIGKILL)
